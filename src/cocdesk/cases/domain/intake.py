@@ -1,0 +1,95 @@
+"""Taking in a report: one atomic step that creates the case, seals the report and issues the receipt."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cocdesk.common import audit
+
+from ..enums import Channel, LawEnforcement, Ongoing, RecusalReason, RecusalSource
+from ..forms import CONTACT_FIELDS
+from ..models import Case, Receipt, Recusal, Report
+from . import content as sealed
+from .deadlines import acknowledge_due, update_due
+from .references import new_receipt, new_reference, receipt_digest, submission_digest
+
+
+class AlreadySubmitted(Exception):
+    """The same form was sent twice (a reload, a double click): the first submission already made the case."""
+
+
+def is_urgent(answers):
+    return answers.get("ongoing") == Ongoing.YES or answers.get("physical_danger") == "yes"
+
+
+def _unique_reference():
+    for _attempt in range(10):
+        reference = new_reference()
+        if not Case.objects.filter(reference=reference).exists():
+            return reference
+    raise RuntimeError("could not draw an unused case reference")
+
+
+def submit_report(
+    *,
+    organization,
+    answers,
+    space=None,
+    excluded_members=(),
+    channel=Channel.WEB,
+    submission_token=None,
+    filed_by=None,
+):
+    """Creates a case holding this report and returns (case, receipt). The receipt is returned once, here,
+    and only its hash is stored. The transaction commits before the caller tells the reporter anything."""
+    if submission_token and Report.objects.filter(submission_digest=submission_digest(submission_token)).exists():
+        raise AlreadySubmitted()
+    now = timezone.now()
+    urgent = is_urgent(answers)
+    receipt = new_receipt()
+    try:
+        with transaction.atomic():
+            case = Case(
+                reference=_unique_reference(),
+                organization=organization,
+                space=space,
+                channel=channel,
+                is_urgent=urgent,
+                received_at=now,
+                acknowledge_due=acknowledge_due(organization, now, urgent),
+                update_due=update_due(organization, now),
+            )
+            sealed.issue_data_key(case)
+            case.save()
+            report = Report.objects.create(
+                case=case,
+                received_at=now,
+                channel=channel,
+                filed_by=filed_by,
+                has_contact=any(answers.get(name) for name in CONTACT_FIELDS),
+                submission_digest=submission_digest(submission_token) if submission_token else None,
+                sealed_content=sealed.seal(case, "report", answers),
+            )
+            Receipt.objects.create(report=report, digest=receipt_digest(receipt))
+            for membership in excluded_members:
+                Recusal.objects.create(
+                    case=case,
+                    membership=membership,
+                    reason=RecusalReason.REPORTER_REQUEST,
+                    source=RecusalSource.REPORTER,
+                    created_at=now,
+                )
+            audit.record(
+                "case.received",
+                actor=filed_by,
+                reporter=filed_by is None,
+                case=case,
+                channel=channel,
+                urgent=urgent,
+                exclusions=len(excluded_members),
+                law_enforcement_help=answers.get("law_enforcement") == LawEnforcement.PLEASE_CONTACT,
+            )
+    except IntegrityError:
+        if submission_token and Report.objects.filter(submission_digest=submission_digest(submission_token)).exists():
+            raise AlreadySubmitted() from None
+        raise
+    return case, receipt

@@ -1,0 +1,31 @@
+import base64
+import hashlib
+import secrets
+
+# No 0/O, 1/I/L or U: references are read aloud and copied by hand.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECEIPT_BYTES = 20  # 160 bits; the procedures' promise of a private follow-up rests on it being unguessable
+
+
+def new_reference():
+    """A random case reference like 'K7QM-4XPD-2R9H': 12 symbols, about 59 bits, never sequential."""
+    symbols = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(12))
+    return "-".join(symbols[i : i + 4] for i in range(0, 12, 4))
+
+
+def new_receipt():
+    """A receipt secret in groups of four, as shown to the reporter once."""
+    symbols = base64.b32encode(secrets.token_bytes(RECEIPT_BYTES)).decode().rstrip("=")
+    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
+
+
+def normalise_receipt(typed):
+    return "".join(typed.upper().split()).replace("-", "")
+
+
+def receipt_digest(typed):
+    return hashlib.sha256(normalise_receipt(typed).encode()).hexdigest()
+
+
+def submission_digest(token):
+    return hashlib.sha256(f"submission:{token}".encode()).hexdigest()

@@ -1,0 +1,49 @@
+"""What a reporter does with their receipt: open their report, read the team's messages, add information."""
+
+from django.utils import timezone
+
+from cocdesk.common import audit
+
+from ..enums import MessageDirection
+from ..models import Message, Receipt
+from . import content as sealed
+from .references import receipt_digest
+
+
+def find_receipt(typed):
+    """The receipt matching what the reporter typed, or None. Erased cases have no readable report."""
+    receipt = Receipt.objects.select_related("report__case__organization").filter(digest=receipt_digest(typed)).first()
+    if receipt is None or receipt.report.case.is_erased:
+        return None
+    return receipt
+
+
+def open_case_for_reporter(receipt):
+    """The reporter's view of their case: messages of their own report only, and an audit of the read."""
+    report = receipt.report
+    case = report.case
+    Receipt.objects.filter(pk=receipt.pk).update(last_used_at=timezone.now())
+    audit.record("case.read_by_reporter", reporter=True, case=case)
+    messages = [
+        {
+            "from_team": message.direction == MessageDirection.TO_REPORTER,
+            "at": message.created_at,
+            "body": sealed.message_body(message),
+        }
+        for message in report.messages.all()
+    ]
+    return case, messages
+
+
+def add_reporter_message(receipt, body):
+    report = receipt.report
+    case = report.case
+    message = Message.objects.create(
+        case=case,
+        report=report,
+        direction=MessageDirection.FROM_REPORTER,
+        created_at=timezone.now(),
+        sealed_body=sealed.seal(case, "message", {"body": body}),
+    )
+    audit.record("message.from_reporter", reporter=True, case=case, message=message.pk)
+    return message

@@ -1,0 +1,226 @@
+from datetime import date, time
+
+from django import forms
+from django.db.models import Q
+
+from cocdesk.orgs.models import Membership
+
+from .enums import LawEnforcement, Ongoing
+
+YES_NO = [("no", "No"), ("yes", "Yes")]
+
+# Sections of the report form, in order. Field names are the keys of a report's sealed content.
+SECTIONS = [
+    ("How we can reach you", ["reporter_name", "reporter_email", "reporter_phone", "reporter_other_contact"]),
+    (
+        "When and where",
+        ["incident_date", "incident_time", "when_details", "space", "location", "ongoing", "physical_danger"],
+    ),
+    ("What happened", ["description", "public_record_url", "circumstances"]),
+    (
+        "Who did it",
+        [
+            "reported_name",
+            "reported_nicknames",
+            "reported_screen_names",
+            "reported_appearance",
+            "reported_badge_number",
+            "reported_company",
+            "reported_other",
+        ],
+    ),
+    ("Other people", ["others_involved"]),
+    (
+        "Your safety and wishes",
+        ["safety_concerns", "law_enforcement", "could_not_find_contact", "other_information"],
+    ),
+    (
+        "Who may see this report",
+        ["excluded_members", "consent_share_with_other_teams", "consent_named_publicly"],
+    ),
+]
+
+CONTACT_FIELDS = SECTIONS[0][1]
+
+
+def _text(label, help_text="", rows=None, max_length=2000):
+    widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput()
+    return forms.CharField(label=label, help_text=help_text, required=False, widget=widget, max_length=max_length)
+
+
+class OptionalChoiceField(forms.ChoiceField):
+    """A radio question with a safe default: an unanswered question takes the default, never an error."""
+
+    def clean(self, value):
+        return super().clean(value) or self.initial
+
+
+def _choice(label, choices, default):
+    return OptionalChoiceField(label=label, choices=choices, initial=default, required=False, widget=forms.RadioSelect)
+
+
+class ReportForm(forms.Form):
+    """Every item of the procedures' report-data lists. Only ``description`` is required."""
+
+    reporter_name = _text("Your name", "Leave the contact fields empty to report anonymously.", max_length=200)
+    reporter_email = forms.EmailField(label="Your email", required=False)
+    reporter_phone = _text("Your phone number", max_length=60)
+    reporter_other_contact = _text("Another way to reach you", "For example a Slack or forum handle.", max_length=300)
+
+    incident_date = forms.DateField(
+        label="Date of the incident", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    incident_time = forms.TimeField(
+        label="Time of the incident", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    when_details = _text(
+        "More about when",
+        "If you are unsure of the exact date or time: 'the second evening'.",
+        max_length=300,
+    )
+    space = forms.ModelChoiceField(
+        label="Where it happened",
+        queryset=None,
+        required=False,
+        empty_label="Somewhere else, or I am not sure",
+    )
+    location = _text("Location details", "A room, a channel, a thread, a street…", max_length=500)
+    ongoing = _choice("Is it still happening?", Ongoing.choices, Ongoing.NO)
+    physical_danger = _choice("Is anyone in physical danger?", YES_NO, "no")
+
+    description = forms.CharField(
+        label="What happened",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=50_000,
+        help_text="In your own words. This is the only question you must answer.",
+        error_messages={"required": "Please tell us what happened: this is the one thing we need to act."},
+    )
+    public_record_url = forms.URLField(
+        label="Link to a public record",
+        required=False,
+        assume_scheme="https",
+        help_text="A mailing-list archive, a chat log, a post…",
+        error_messages={"invalid": "This does not look like a web address. Check it, or leave it empty."},
+    )
+    circumstances = _text("Anything else about the circumstances", rows=3, max_length=10_000)
+
+    reported_name = _text("Their name", max_length=200)
+    reported_nicknames = _text("Nicknames or pseudonyms", max_length=500)
+    reported_screen_names = _text(
+        "Screen names or handles", "One a line, with the platform: 'Slack: @name'.", rows=3, max_length=2000
+    )
+    reported_appearance = _text("What they look like", "Appearance, height, clothing, voice or accent.", rows=2)
+    reported_badge_number = _text("Badge number or badge details", "Ribbons, name on the badge…", max_length=200)
+    reported_company = _text("Company or affiliation", max_length=200)
+    reported_other = _text("Anything else that identifies them", rows=2)
+
+    others_involved = _text(
+        "Other people involved, and witnesses",
+        "Names, contact details or descriptions.",
+        rows=3,
+        max_length=10_000,
+    )
+
+    safety_concerns = _text("Concerns about retaliation or your safety", rows=3, max_length=10_000)
+    law_enforcement = _choice("Law enforcement", LawEnforcement.choices, LawEnforcement.UNDECIDED)
+    could_not_find_contact = forms.BooleanField(
+        label="I could not find the right reporting contact for this space", required=False
+    )
+    other_information = _text("Any other information we should have", rows=3, max_length=10_000)
+
+    excluded_members = forms.ModelMultipleChoiceField(
+        label="Team members who must not see this report",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="If someone on the team has a conflict of interest, tick them: they will never see this report.",
+    )
+    consent_share_with_other_teams = _choice(
+        "May we share details with another Code of Conduct team (for example another event's)?", YES_NO, "no"
+    )
+    consent_named_publicly = _choice("May we name you in a public statement?", YES_NO, "no")
+
+    submission_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.fields["space"].queryset = organization.spaces.filter(is_active=True)
+        self.fields["excluded_members"].queryset = team_list(organization)
+        self.fields["excluded_members"].label_from_instance = lambda membership: membership.display_name
+        if not self.fields["excluded_members"].queryset.exists():
+            del self.fields["excluded_members"]
+
+    def sections(self):
+        for title, names in SECTIONS:
+            yield title, [self[name] for name in names if name in self.fields]
+
+    def content(self):
+        """The sealed part of the report: every answer, as JSON-friendly values."""
+        content = {}
+        for _title, names in SECTIONS:
+            for name in names:
+                value = self.cleaned_data.get(name)
+                if name == "space":
+                    value = value.name if value else ""
+                elif name == "excluded_members":
+                    value = [member.display_name for member in value or []]
+                elif isinstance(value, date | time):
+                    value = value.isoformat()
+                content[name] = value
+        return content
+
+    @classmethod
+    def describe(cls, content):
+        """The answers as (section title, [(question, answer)]) for the team to read, in the form's order."""
+        described = []
+        for title, names in SECTIONS:
+            answers = []
+            for name in names:
+                field = cls.base_fields[name]
+                value = content.get(name)
+                if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+                    value = dict(field.choices).get(value, value)
+                elif isinstance(value, bool):
+                    value = "Yes" if value else "No"
+                elif isinstance(value, list):
+                    value = ", ".join(value)
+                answers.append((field.label, value or ""))
+            described.append((title, answers))
+        return described
+
+
+def team_list(organization):
+    """The members a reporter may exclude: everyone who could ever read a case."""
+    return (
+        Membership.objects.active()
+        .filter(organization=organization)
+        .filter(Q(is_responder=True) | Q(is_lead=True) | Q(is_fallback=True))
+    )
+
+
+class ReceiptForm(forms.Form):
+    receipt = forms.CharField(
+        label="Your receipt",
+        max_length=80,
+        strip=True,
+        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"}),
+    )
+
+
+class ReporterMessageForm(forms.Form):
+    body = forms.CharField(
+        label="Add information or answer the team",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=50_000,
+        error_messages={"required": "Write something before sending."},
+    )
+
+
+class TeamMessageForm(forms.Form):
+    body = forms.CharField(
+        label="Message to the reporter",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=50_000,
+        error_messages={"required": "Write the message before sending it."},
+    )

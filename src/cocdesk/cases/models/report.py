@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.db import models
+
+from ..enums import Channel, MessageDirection
+
+
+class Report(models.Model):
+    """One account of an incident. Every field the reporter gave is in ``sealed_content``; see forms.ReportForm."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="reports")
+    received_at = models.DateTimeField()
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    has_contact = models.BooleanField(default=False, help_text="The reporter left a way to reach them.")
+    submission_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    sealed_content = models.BinaryField()
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self):
+        return f"report {self.pk} on {self.case}"
+
+
+class Receipt(models.Model):
+    """The reporter's secret for following their report. Only a hash of it is kept."""
+
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="receipt")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"receipt for {self.report}"
+
+
+class Message(models.Model):
+    """A message between the team and the reporter of one report."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="messages")
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=16, choices=MessageDirection.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    sealed_body = models.BinaryField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} on {self.case}"

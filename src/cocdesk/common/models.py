@@ -1,0 +1,51 @@
+from django.conf import settings
+from django.db import models
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEvent(models.Model):
+    """One read or write of case content or of the organization's settings: who, what, which case, when.
+
+    Never the content itself. Each event carries the hash of the one before it, so an edited or removed row breaks
+    the chain (see ``manage.py verify_audit``).
+    """
+
+    class ActorKind(models.TextChoices):
+        MEMBER = "member", "team member"
+        REPORTER = "reporter", "reporter (by receipt)"
+        SYSTEM = "system", "system"
+
+    created_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=150, blank=True)
+    organization = models.ForeignKey("orgs.Organization", null=True, blank=True, on_delete=models.SET_NULL)
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL)
+    case_reference = models.CharField(max_length=32, blank=True, db_index=True)
+    action = models.CharField(max_length=64)
+    detail = models.JSONField(default=dict, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["organization", "created_at"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or self.actor_kind} {self.action}"
+
+
+class AuditChainHead(models.Model):
+    """A single row locked while an event is appended, so concurrent writers cannot fork the chain."""
+
+    last_hash = models.CharField(max_length=64)
+
+    def __str__(self):
+        return self.last_hash

@@ -1,0 +1,12 @@
+from django.http import Http404
+from rules.contrib.views import PermissionRequiredMixin
+
+
+class NotFoundWhenDeniedMixin(PermissionRequiredMixin):
+    """Checks an object permission from rules.py; a denied request answers 404, because even the existence of a
+    case is confidential. Anonymous users are sent to log in only where no object is involved."""
+
+    raise_exception = True
+
+    def handle_no_permission(self):
+        raise Http404("Not found")

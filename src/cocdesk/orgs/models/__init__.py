@@ -1,0 +1,4 @@
+from .membership import Membership
+from .organization import Organization, Space
+
+__all__ = ["Membership", "Organization", "Space"]

@@ -1,0 +1,58 @@
+from django.db import models
+
+from cocdesk.common.models import TimeStampedModel
+
+from .. import policy
+from ..enums import Platform, SpaceKind
+
+
+class Organization(TimeStampedModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    reporting_email = models.EmailField(blank=True)
+    coc_url = models.URLField("Code of Conduct URL", blank=True)
+
+    emergency_number = models.CharField(max_length=40, default="112")
+    non_emergency_number = models.CharField(max_length=80, blank=True)
+    crisis_line = models.CharField(max_length=120, blank=True)
+    emergency_guidance = models.TextField(
+        blank=True,
+        help_text="Shown above the report form, after the numbers: where to get help in person, for example.",
+    )
+
+    acknowledge_within_hours = models.PositiveIntegerField(default=policy.ACKNOWLEDGE_WITHIN_HOURS)
+    urgent_acknowledge_within_hours = models.PositiveIntegerField(default=policy.URGENT_ACKNOWLEDGE_WITHIN_HOURS)
+    update_within_days = models.PositiveIntegerField(default=policy.UPDATE_WITHIN_DAYS)
+    recusal_threshold = models.PositiveIntegerField(
+        default=policy.RECUSAL_THRESHOLD,
+        help_text="When more lead responders than this are recused on a case, fallback members step in.",
+    )
+    appeal_window_days = models.PositiveIntegerField(default=policy.APPEAL_WINDOW_DAYS)
+    retention_days = models.PositiveIntegerField(default=policy.RETENTION_DAYS)
+    categories = models.JSONField(default=policy.default_categories)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Space(TimeStampedModel):
+    """Where an incident can happen; sanctions are scoped to spaces."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="spaces")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=SpaceKind.choices)
+    platform = models.CharField(max_length=20, choices=Platform.choices, blank=True)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    venue = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["organization", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="unique_space_name")]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,100 @@
+import secrets
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from cocdesk.cases.domain import intake, reporter
+from cocdesk.cases.enums import REPORTER_STATE_LABELS
+from cocdesk.cases.forms import ReceiptForm, ReporterMessageForm, ReportForm
+from cocdesk.cases.models import Receipt
+from cocdesk.common.throttle import receipt_throttle
+from cocdesk.orgs.models import Organization
+
+RECEIPT_SESSION_KEY = "reporter_receipt"
+RECEIPT_NOT_FOUND = "We could not find a report with that receipt. Check it and try again."
+RECEIPT_THROTTLED = "Too many attempts. Please wait a few minutes before trying again."
+
+
+def home(request):
+    return render(request, "public/home.html", {"organizations": Organization.objects.all()})
+
+
+def report_form(request, org_slug):
+    organization = get_object_or_404(Organization, slug=org_slug)
+    if request.method == "POST":
+        form = ReportForm(request.POST, organization=organization)
+        if form.is_valid():
+            try:
+                case, receipt = intake.submit_report(
+                    organization=organization,
+                    answers=form.content(),
+                    space=form.cleaned_data["space"],
+                    excluded_members=list(form.cleaned_data.get("excluded_members") or []),
+                    submission_token=form.cleaned_data["submission_token"],
+                )
+            except intake.AlreadySubmitted:
+                return render(request, "public/already_received.html", {"organization": organization})
+            return render(
+                request,
+                "public/received.html",
+                {"organization": organization, "case": case, "receipt": receipt},
+            )
+    else:
+        form = ReportForm(organization=organization, initial={"submission_token": secrets.token_urlsafe(24)})
+    return render(request, "public/report_form.html", {"organization": organization, "form": form})
+
+
+def receipt_entry(request):
+    form = ReceiptForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        throttle = receipt_throttle()
+        if throttle.is_blocked(request):
+            error = RECEIPT_THROTTLED
+        else:
+            receipt = reporter.find_receipt(form.cleaned_data["receipt"])
+            if receipt is None:
+                throttle.note_failure(request)
+                error = RECEIPT_NOT_FOUND
+            else:
+                request.session.cycle_key()
+                request.session[RECEIPT_SESSION_KEY] = receipt.pk
+                return redirect("public:reporter_case")
+    return render(request, "public/receipt_entry.html", {"form": form, "error": error})
+
+
+def _session_receipt(request):
+    receipt_pk = request.session.get(RECEIPT_SESSION_KEY)
+    if receipt_pk is None:
+        return None
+    receipt = Receipt.objects.select_related("report__case__organization").filter(pk=receipt_pk).first()
+    if receipt is None or receipt.report.case.is_erased:
+        return None
+    return receipt
+
+
+def reporter_case(request):
+    receipt = _session_receipt(request)
+    if receipt is None:
+        return redirect("public:receipt")
+    form = ReporterMessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reporter.add_reporter_message(receipt, form.cleaned_data["body"])
+        messages.success(request, "Your message was sent to the team.")
+        return redirect("public:reporter_case")
+    case, thread = reporter.open_case_for_reporter(receipt)
+    context = {
+        "case": case,
+        "organization": case.organization,
+        "state_label": REPORTER_STATE_LABELS[case.state],
+        "thread": thread,
+        "form": form,
+    }
+    return render(request, "public/reporter_case.html", context)
+
+
+@require_POST
+def leave_case(request):
+    request.session.flush()
+    return redirect("public:receipt")

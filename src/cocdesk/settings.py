@@ -1,0 +1,215 @@
+"""Settings: built-in defaults, then a TOML config file, then COCDESK_* environment variables.
+
+The config file is found at $COCDESK_CONFIG, else var/cocdesk.toml under the project root. Its keys are the
+lower-case names of the values in DEFAULTS below (for example ``secret_key = "..."``); an environment variable
+COCDESK_<NAME> overrides both.
+"""
+
+import os
+import tomllib
+from pathlib import Path
+
+import dj_database_url
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VAR_DIR = Path(os.environ.get("COCDESK_VAR_DIR", PROJECT_ROOT / "var"))
+
+DEFAULTS = {
+    "debug": False,
+    "secret_key": "",
+    "allowed_hosts": ["127.0.0.1", "localhost"],
+    "database_url": f"sqlite:///{VAR_DIR / 'cocdesk.sqlite3'}",
+    "keyring_file": str(VAR_DIR / "keyring.json"),
+    "keyring": "",
+    "time_zone": "UTC",
+    "base_url": "http://127.0.0.1:8000",
+    "email_host": "127.0.0.1",
+    "email_port": 25,
+    "email_host_user": "",
+    "email_host_password": "",
+    "email_use_tls": False,
+    "default_from_email": "CoC Desk <cocdesk@localhost>",
+    "session_idle_seconds": 30 * 60,
+    "receipt_attempts_per_window": 5,
+    "receipt_window_seconds": 15 * 60,
+    "secure_cookies": False,
+    "log_level": "INFO",
+}
+
+
+def _load_config():
+    values = dict(DEFAULTS)
+    config_path = Path(os.environ.get("COCDESK_CONFIG", VAR_DIR / "cocdesk.toml"))
+    if config_path.is_file():
+        with config_path.open("rb") as handle:
+            values.update({key.lower(): value for key, value in tomllib.load(handle).items()})
+    for name, default in DEFAULTS.items():
+        raw = os.environ.get(f"COCDESK_{name.upper()}")
+        if raw is None:
+            continue
+        if isinstance(default, bool):
+            values[name] = raw.strip().lower() in {"1", "true", "yes", "on"}
+        elif isinstance(default, int):
+            values[name] = int(raw)
+        elif isinstance(default, list):
+            values[name] = [item.strip() for item in raw.split(",") if item.strip()]
+        else:
+            values[name] = raw
+    return values
+
+
+CONFIG = _load_config()
+
+DEBUG = CONFIG["debug"]
+SECRET_KEY = CONFIG["secret_key"]
+if not SECRET_KEY:
+    if not DEBUG and os.environ.get("COCDESK_ALLOW_INSECURE_SECRET") != "1":
+        raise RuntimeError("Set COCDESK_SECRET_KEY or secret_key in the config file (see README).")
+    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+ALLOWED_HOSTS = CONFIG["allowed_hosts"]
+BASE_URL = CONFIG["base_url"].rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rules.apps.AutodiscoverRulesConfig",
+    "cocdesk.common",
+    "cocdesk.orgs",
+    "cocdesk.cases",
+    "cocdesk.public",
+    "cocdesk.desk",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cocdesk.common.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "cocdesk.urls"
+WSGI_APPLICATION = "cocdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": dj_database_url.parse(CONFIG["database_url"], conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "desk:login"
+LOGIN_REDIRECT_URL = "desk:queue"
+LOGOUT_REDIRECT_URL = "desk:login"
+
+SESSION_COOKIE_AGE = CONFIG["session_idle_seconds"]
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CONFIG["secure_cookies"]
+CSRF_COOKIE_SECURE = CONFIG["secure_cookies"]
+CSRF_COOKIE_HTTPONLY = True
+
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if CONFIG["secure_cookies"]:
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "form-action": ["'self'"],
+        "connect-src": ["'self'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cocdesk"}}
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = CONFIG["time_zone"]
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+EMAIL_HOST = CONFIG["email_host"]
+EMAIL_PORT = CONFIG["email_port"]
+EMAIL_HOST_USER = CONFIG["email_host_user"]
+EMAIL_HOST_PASSWORD = CONFIG["email_host_password"]
+EMAIL_USE_TLS = CONFIG["email_use_tls"]
+DEFAULT_FROM_EMAIL = CONFIG["default_from_email"]
+
+COCDESK_KEYRING_FILE = CONFIG["keyring_file"]
+COCDESK_KEYRING = CONFIG["keyring"]
+COCDESK_RECEIPT_ATTEMPTS = CONFIG["receipt_attempts_per_window"]
+COCDESK_RECEIPT_WINDOW = CONFIG["receipt_window_seconds"]
+
+# Request logging is off: the access log would otherwise hold reporters' addresses and user agents.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "django.server": {"handlers": [], "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "cocdesk": {"handlers": ["console"], "level": CONFIG["log_level"], "propagate": False},
+    },
+}
