@@ -32,6 +32,9 @@ DEFAULTS = {
     "session_idle_seconds": 30 * 60,
     "receipt_attempts_per_window": 5,
     "receipt_window_seconds": 15 * 60,
+    "login_attempts_per_account": 5,
+    "login_attempts_per_address": 20,
+    "login_window_seconds": 15 * 60,
     "secure_cookies": False,
     "log_level": "INFO",
 }
@@ -76,9 +79,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rules.apps.AutodiscoverRulesConfig",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     "cocdesk.common",
     "cocdesk.orgs",
     "cocdesk.cases",
+    "cocdesk.people",
+    "cocdesk.notify",
     "cocdesk.public",
     "cocdesk.desk",
 ]
@@ -89,8 +99,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "cocdesk.common.middleware.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cocdesk.common.middleware.NoStoreMiddleware",
@@ -138,6 +149,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "desk:login"
+OTP_TOTP_ISSUER = "CoC Desk"
+COCDESK_LOGIN_ATTEMPTS_PER_ACCOUNT = CONFIG["login_attempts_per_account"]
+COCDESK_LOGIN_ATTEMPTS_PER_ADDRESS = CONFIG["login_attempts_per_address"]
+COCDESK_LOGIN_WINDOW = CONFIG["login_window_seconds"]
 LOGIN_REDIRECT_URL = "desk:queue"
 LOGOUT_REDIRECT_URL = "desk:login"
 
@@ -173,6 +188,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cocdesk"}}
 
 LANGUAGE_CODE = "en"
@@ -182,6 +199,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic fills it; an empty one is served through finders
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

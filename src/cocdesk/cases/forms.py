@@ -5,9 +5,18 @@ from django.db.models import Q
 
 from cocdesk.orgs.models import Membership
 
-from .enums import LawEnforcement, Ongoing
+from .enums import LawEnforcement, Ongoing, RecusalReason
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
+DECLARABLE_REASONS = {
+    RecusalReason.MANAGER_OR_REPORT,
+    RecusalReason.CO_WORKER,
+    RecusalReason.FAMILY,
+    RecusalReason.PERSONAL,
+    RecusalReason.CLIENT,
+    RecusalReason.REVIEWS_CONTRIBUTIONS,
+    RecusalReason.OTHER,
+}
 
 # Sections of the report form, in order. Field names are the keys of a report's sealed content.
 SECTIONS = [
@@ -46,6 +55,19 @@ CONTACT_FIELDS = SECTIONS[0][1]
 def _text(label, help_text="", rows=None, max_length=2000):
     widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput()
     return forms.CharField(label=label, help_text=help_text, required=False, widget=widget, max_length=max_length)
+
+
+class TeamMemberChoiceField(forms.ModelMultipleChoiceField):
+    """Refuses ids that are not plausible primary keys before querying: a tampered value is an invalid choice,
+    never a database error."""
+
+    def _check_values(self, value):
+        for item in value:
+            if not str(item).isdigit() or len(str(item)) > 18:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item}
+                )
+        return super()._check_values(value)
 
 
 class OptionalChoiceField(forms.ChoiceField):
@@ -128,7 +150,7 @@ class ReportForm(forms.Form):
     )
     other_information = _text("Any other information we should have", rows=3, max_length=10_000)
 
-    excluded_members = forms.ModelMultipleChoiceField(
+    excluded_members = TeamMemberChoiceField(
         label="Team members who must not see this report",
         queryset=None,
         required=False,
@@ -140,7 +162,8 @@ class ReportForm(forms.Form):
     )
     consent_named_publicly = _choice("May we name you in a public statement?", YES_NO, "no")
 
-    submission_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # Lets a resent form (reload, double click) be recognised; a form without one is still accepted.
+    submission_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -223,4 +246,39 @@ class TeamMessageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=50_000,
         error_messages={"required": "Write the message before sending it."},
+    )
+
+
+class DeclareRecusalForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Your conflict of interest",
+        choices=[(value, label) for value, label in RecusalReason.choices if value in DECLARABLE_REASONS],
+    )
+    note = forms.CharField(
+        label="Note (needed for 'other')", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reason") == RecusalReason.OTHER and not cleaned.get("note", "").strip():
+            self.add_error("note", "Please say briefly why, when the reason is 'other'.")
+        return cleaned
+
+
+class RecuseMemberForm(DeclareRecusalForm):
+    membership = forms.ModelChoiceField(label="Team member", queryset=Membership.objects.none())
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = "Their conflict of interest"
+        recused = case.recusals.filter(is_active=True).values("membership")
+        self.fields["membership"].queryset = team_list(case.organization).exclude(pk__in=recused)
+        self.fields["membership"].label_from_instance = lambda membership: membership.display_name
+
+
+class ReinstateForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is this member reinstated?",
+        max_length=2000,
+        error_messages={"required": "Say why this member is reinstated: it is kept with the case."},
     )

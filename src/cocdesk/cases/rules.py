@@ -39,7 +39,18 @@ def is_fallback_on_case(user, case):
     return membership is not None and membership.is_fallback and is_under_fallback(case)
 
 
+@rules.predicate
+def is_lead_of_org(user, case):
+    membership = _membership(user, case.organization)
+    return membership is not None and membership.is_lead
+
+
 can_view_case = (handles_cases_of_org | is_fallback_on_case) & ~is_recused
+# Fallback members act as temporary leads on the cases that fell to them.
+can_lead_case = can_view_case & (is_lead_of_org | is_fallback_on_case)
 
 rules.add_perm("cases.view_case", can_view_case)
 rules.add_perm("cases.message_reporter", can_view_case)
+rules.add_perm("cases.declare_recusal", can_view_case)
+rules.add_perm("cases.manage_recusals", can_lead_case)
+rules.add_perm("cases.read_audit_trail", can_lead_case)

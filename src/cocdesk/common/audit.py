@@ -16,6 +16,7 @@ def _digest(previous_hash, event):
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
         "organization_id": event.organization_id,
+        "case_id": event.case_id,
         "case_reference": event.case_reference,
         "action": event.action,
         "detail": event.detail,

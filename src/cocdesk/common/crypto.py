@@ -60,10 +60,13 @@ def keyring():
 
 def new_wrapped_data_key(associated):
     """A fresh data key, returned wrapped: (key id, wrapped bytes). The clear key is never stored."""
+    return wrap_data_key(AESGCM.generate_key(256), associated)
+
+
+def wrap_data_key(data_key, associated):
     ring = keyring()
     nonce = os.urandom(NONCE_BYTES)
-    wrapped = nonce + ring.kek(ring.current_id).encrypt(nonce, AESGCM.generate_key(256), associated)
-    return ring.current_id, wrapped
+    return ring.current_id, nonce + ring.kek(ring.current_id).encrypt(nonce, data_key, associated)
 
 
 def unwrap_data_key(key_id, wrapped, associated):

@@ -24,10 +24,11 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # PROTECT: the hash covers these keys, so the rows they point to must outlive the log (deactivate, never delete).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     actor_label = models.CharField(max_length=150, blank=True)
-    organization = models.ForeignKey("orgs.Organization", null=True, blank=True, on_delete=models.SET_NULL)
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL)
+    organization = models.ForeignKey("orgs.Organization", null=True, blank=True, on_delete=models.PROTECT)
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT)
     case_reference = models.CharField(max_length=32, blank=True, db_index=True)
     action = models.CharField(max_length=64)
     detail = models.JSONField(default=dict, blank=True)

@@ -25,25 +25,37 @@ class Throttle:
         self.limit = limit
         self.window_seconds = window_seconds
 
-    def is_blocked(self, request, *extra_keys):
-        return any(cache.get(key, 0) >= self.limit for key in self._keys(request, extra_keys))
+    def is_blocked(self, request):
+        return self._count(_client_tag(self.scope, request)) >= self.limit
 
-    def note_failure(self, request, *extra_keys):
-        for key in self._keys(request, extra_keys):
-            if cache.add(key, 1, self.window_seconds):
-                continue
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.set(key, 1, self.window_seconds)
+    def note_failure(self, request):
+        self._increment(_client_tag(self.scope, request))
 
-    def reset(self, request, *extra_keys):
-        cache.delete_many(self._keys(request, extra_keys))
+    def reset(self, request):
+        cache.delete(_client_tag(self.scope, request))
 
-    def _keys(self, request, extra_keys):
-        keys = [_client_tag(self.scope, request)]
-        keys += [f"throttle:{self.scope}:key:" + hashlib.sha256(k.encode()).hexdigest()[:32] for k in extra_keys]
-        return keys
+    def is_blocked_key(self, name):
+        return self._count(self._named(name)) >= self.limit
+
+    def note_failure_key(self, name):
+        self._increment(self._named(name))
+
+    def reset_key(self, name):
+        cache.delete(self._named(name))
+
+    def _named(self, name):
+        return f"throttle:{self.scope}:key:" + hashlib.sha256(name.encode()).hexdigest()[:32]
+
+    def _count(self, key):
+        return cache.get(key, 0)
+
+    def _increment(self, key):
+        if cache.add(key, 1, self.window_seconds):
+            return
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, self.window_seconds)
 
 
 def receipt_throttle():

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, ListView
@@ -11,13 +11,20 @@ from cocdesk.cases.models import Case
 from cocdesk.common.views import NotFoundWhenDeniedMixin
 from cocdesk.orgs.models import Membership
 
+from .access import VerifiedMemberRequiredMixin
 
-class QueueView(LoginRequiredMixin, ListView):
+
+class QueueView(VerifiedMemberRequiredMixin, ListView):
     template_name = "desk/queue.html"
     context_object_name = "cases"
 
     def get_queryset(self):
-        return Case.objects.visible_to(self.request.user).select_related("organization", "space")
+        return (
+            Case.objects.visible_to(self.request.user)
+            .exclude(wrapped_data_key=None)
+            .select_related("organization", "space")
+            .order_by("-is_urgent", "acknowledge_due", "received_at")
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -31,7 +38,7 @@ class QueueView(LoginRequiredMixin, ListView):
         return context
 
 
-class CaseMixin(LoginRequiredMixin, NotFoundWhenDeniedMixin):
+class CaseMixin(VerifiedMemberRequiredMixin, NotFoundWhenDeniedMixin):
     def get_object(self, queryset=None):
         if not hasattr(self, "_case"):
             self._case = get_object_or_404(
@@ -47,9 +54,10 @@ class CaseDetailView(CaseMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["reports"] = team.read_case(self.object, reader=self.request.user)
+        context["reports"] = [] if self.object.is_erased else team.read_case(self.object, reader=self.request.user)
         context["message_form"] = kwargs.get("message_form") or TeamMessageForm()
         context["acknowledge_left"] = time_left(self.object.acknowledge_due, timezone.now())
+        context.update(team.case_team_panel(self.object, viewer=self.request.user))
         return context
 
 
@@ -60,7 +68,10 @@ class MessageReporterView(CaseMixin, FormView):
 
     def form_valid(self, form):
         case = self.get_object()
-        report = get_object_or_404(case.reports, pk=self.request.POST.get("report"))
+        report_id = self.request.POST.get("report", "")
+        if not report_id.isdigit():
+            raise Http404("Not found")
+        report = get_object_or_404(case.reports, pk=int(report_id))
         team.message_reporter(case, report, author=self.request.user, body=form.cleaned_data["body"])
         messages.success(self.request, "Message saved. The reporter reads it with their receipt.")
         return redirect("desk:case", reference=case.reference)

@@ -40,6 +40,9 @@ def report_form(request, org_slug):
                 "public/received.html",
                 {"organization": organization, "case": case, "receipt": receipt},
             )
+        if not form.data.get("submission_token"):
+            form.data = form.data.copy()
+            form.data["submission_token"] = secrets.token_urlsafe(24)
     else:
         form = ReportForm(organization=organization, initial={"submission_token": secrets.token_urlsafe(24)})
     return render(request, "public/report_form.html", {"organization": organization, "form": form})

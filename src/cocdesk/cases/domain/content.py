@@ -11,6 +11,10 @@ def issue_data_key(case):
     case.key_id, case.wrapped_data_key = crypto.new_wrapped_data_key(_associated(case, "data-key"))
 
 
+def wrap_existing(case, data_key_bytes):
+    return crypto.wrap_data_key(data_key_bytes, _associated(case, "data-key"))
+
+
 def data_key(case):
     cached = getattr(case, "_data_key", None)
     if cached is None:

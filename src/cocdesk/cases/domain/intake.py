@@ -4,11 +4,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cocdesk.common import audit
+from cocdesk.orgs.models import Membership
+from cocdesk.people.normalise import member_identifiers, reported_person_identifiers
 
 from ..enums import Channel, LawEnforcement, Ongoing, RecusalReason, RecusalSource
 from ..forms import CONTACT_FIELDS
-from ..models import Case, Receipt, Recusal, Report
+from ..models import Case, Receipt, Report
 from . import content as sealed
+from . import recusal
 from .deadlines import acknowledge_due, update_due
 from .references import new_receipt, new_reference, receipt_digest, submission_digest
 
@@ -19,6 +22,15 @@ class AlreadySubmitted(Exception):
 
 def is_urgent(answers):
     return answers.get("ongoing") == Ongoing.YES or answers.get("physical_danger") == "yes"
+
+
+def members_named_as_reported_person(organization, answers):
+    """Team members whose own names, emails or handles match the reported person's: they must never see it."""
+    reported = reported_person_identifiers(answers)
+    if not reported:
+        return []
+    team = Membership.objects.active().filter(organization=organization).select_related("user")
+    return [membership for membership in team if member_identifiers(membership) & reported]
 
 
 def _unique_reference():
@@ -70,14 +82,6 @@ def submit_report(
                 sealed_content=sealed.seal(case, "report", answers),
             )
             Receipt.objects.create(report=report, digest=receipt_digest(receipt))
-            for membership in excluded_members:
-                Recusal.objects.create(
-                    case=case,
-                    membership=membership,
-                    reason=RecusalReason.REPORTER_REQUEST,
-                    source=RecusalSource.REPORTER,
-                    created_at=now,
-                )
             audit.record(
                 "case.received",
                 actor=filed_by,
@@ -88,6 +92,10 @@ def submit_report(
                 exclusions=len(excluded_members),
                 law_enforcement_help=answers.get("law_enforcement") == LawEnforcement.PLEASE_CONTACT,
             )
+            for membership in excluded_members:
+                recusal.recuse(case, membership, reason=RecusalReason.REPORTER_REQUEST, source=RecusalSource.REPORTER)
+            for membership in members_named_as_reported_person(organization, answers):
+                recusal.recuse(case, membership, reason=RecusalReason.NAMED_IN_REPORT, source=RecusalSource.AUTOMATIC)
     except IntegrityError:
         if submission_token and Report.objects.filter(submission_digest=submission_digest(submission_token)).exists():
             raise AlreadySubmitted() from None

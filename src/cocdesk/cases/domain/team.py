@@ -38,3 +38,25 @@ def message_reporter(case, report, *, author, body):
     )
     audit.record("message.to_reporter", actor=author, case=case, message=message.pk)
     return message
+
+
+def case_team_panel(case, *, viewer):
+    """Recusals, fallback state and (for leads) the audit trail shown beside a case."""
+    from cocdesk.common.models import AuditEvent
+
+    from ..forms import RecuseMemberForm, ReinstateForm
+    from ..rules import is_under_fallback
+
+    is_lead = viewer.has_perm("cases.manage_recusals", case)
+    panel = {
+        "recusals": case.recusals.filter(is_active=True).select_related("membership"),
+        "under_fallback": is_under_fallback(case),
+        "can_manage_recusals": is_lead,
+        "audit_trail": None,
+    }
+    if is_lead:
+        panel["recuse_form"] = RecuseMemberForm(case=case)
+        panel["reinstate_form"] = ReinstateForm()
+    if viewer.has_perm("cases.read_audit_trail", case):
+        panel["audit_trail"] = AuditEvent.objects.filter(case=case).order_by("-id").select_related("actor")[:200]
+    return panel

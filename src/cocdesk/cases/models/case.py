@@ -19,7 +19,7 @@ class CaseQuerySet(models.QuerySet):
             is_active=True, membership__user=user
         ).values("case")
         return (
-            self.alias(
+            self.annotate(
                 recused_leads=Count(
                     "recusals",
                     filter=Q(recusals__is_active=True, recusals__membership__is_lead=True),

@@ -23,6 +23,7 @@ class Recusal(models.Model):
     created_at = models.DateTimeField()
     is_active = models.BooleanField(default=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    sealed_end_reason = models.BinaryField(null=True, blank=True)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

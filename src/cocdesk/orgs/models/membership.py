@@ -34,6 +34,11 @@ class Membership(TimeStampedModel):
     is_admin = models.BooleanField("organization admin", default=False)
     is_fallback = models.BooleanField("fallback member", default=False)
     is_active = models.BooleanField(default=True)
+    identifiers = models.TextField(
+        blank=True,
+        help_text="Other names, emails and handles this member is known by, one a line ('Slack: @name'). A report "
+        "naming any of them as the reported person recuses this member automatically.",
+    )
 
     objects = MembershipQuerySet.as_manager()
 

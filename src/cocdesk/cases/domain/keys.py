@@ -1,0 +1,33 @@
+"""Key management: re-wrapping every case key under the newest key-encryption key, and erasing a case."""
+
+from django.db import transaction
+
+from cocdesk.common import audit, crypto
+
+from ..models import Case
+from . import content as sealed
+
+
+def rewrap_all_case_keys():
+    """Re-wraps each case's data key with the keyring's current key; the content itself is not touched.
+    Returns how many keys were re-wrapped."""
+    ring = crypto.keyring()
+    count = 0
+    for case in Case.objects.exclude(wrapped_data_key=None).exclude(key_id=ring.current_id).iterator():
+        with transaction.atomic():
+            data_key = sealed.data_key(case)
+            case.key_id, case.wrapped_data_key = sealed.wrap_existing(case, data_key)
+            case.save(update_fields=["key_id", "wrapped_data_key", "updated_at"])
+            audit.record("case.key_rewrapped", case=case, key_id=case.key_id)
+        count += 1
+    return count
+
+
+def erase_case(case, *, by=None):
+    """Destroys the case's data key: its reports, messages and notes can never be decrypted again, in this
+    database or any backup of it. The metadata (dates, state) stays for statistics."""
+    with transaction.atomic():
+        Case.objects.filter(pk=case.pk).update(wrapped_data_key=None)
+        case.wrapped_data_key = None
+        case._data_key = None
+        audit.record("case.erased", actor=by, case=case)

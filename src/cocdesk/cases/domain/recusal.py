@@ -1,0 +1,96 @@
+"""Recusal: a member with a conflict of interest loses every sight of the case; too many recused leads bring in
+the organization's fallback members."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cocdesk.common import audit
+from cocdesk.notify.domain import notify_members
+from cocdesk.orgs.models import Membership
+
+from ..enums import RecusalReason, RecusalSource
+from ..models import Recusal
+from ..rules import is_under_fallback
+from . import content as sealed
+
+
+def recuse(case, membership, *, reason, source, by=None, note=""):
+    """Removes ``membership`` from ``case``. A member may declare their own conflict; a lead may recuse others."""
+    if membership.organization_id != case.organization_id:
+        raise ValidationError("That person is not on this organization's team.")
+    if reason == RecusalReason.OTHER and source == RecusalSource.DECLARED and not note.strip():
+        raise ValidationError("Please say briefly why, when the reason is 'other'.")
+    with transaction.atomic():
+        if Recusal.objects.active().filter(case=case, membership=membership).exists():
+            return None
+        was_under_fallback = is_under_fallback(case)
+        recusal = Recusal.objects.create(
+            case=case,
+            membership=membership,
+            reason=reason,
+            source=source,
+            created_by=by,
+            created_at=timezone.now(),
+            sealed_note=sealed.seal(case, "recusal-note", {"note": note}) if note else None,
+        )
+        audit.record(
+            "case.recusal", actor=by, case=case, member=membership.user.get_username(), reason=reason, source=source
+        )
+        if source == RecusalSource.AUTOMATIC:
+            notify_members(
+                case_leads(case),
+                case=case,
+                kind="automatic_recusal",
+                subject=f"[CoC Desk] {membership.display_name} was recused from case {case.reference}",
+                lines=[
+                    f"{membership.display_name} was recused automatically from case {case.reference}: their "
+                    "identifiers match the reported person's.",
+                    "A lead can review this on the case page and reinstate them if it was a mistake.",
+                ],
+            )
+        if not was_under_fallback:
+            engage_fallback_if_needed(case)
+    return recusal
+
+
+def engage_fallback_if_needed(case):
+    """When recused leads exceed the threshold, the fallback members get this case and are told."""
+    if not is_under_fallback(case):
+        return False
+    audit.record("case.fallback_engaged", case=case)
+    fallback = Membership.objects.active().filter(organization=case.organization, is_fallback=True)
+    notify_members(
+        fallback.select_related("user"),
+        case=case,
+        kind="fallback_engaged",
+        subject=f"[CoC Desk] You are needed as temporary lead on case {case.reference}",
+        lines=[
+            f"More lead responders than your organization's threshold ({case.organization.recusal_threshold}) "
+            f"have recused themselves from case {case.reference}.",
+            "As a fallback member you now have access to this case, and this case only, as a temporary lead.",
+        ],
+    )
+    return True
+
+
+def reinstate(recusal, *, by, reason):
+    """Only a lead who is not recused from the case may reinstate a member, with a reason."""
+    if not by.has_perm("cases.manage_recusals", recusal.case):
+        raise PermissionDenied
+    if recusal.source == RecusalSource.REPORTER:
+        raise ValidationError("The reporter asked that this member never see the report; that cannot be undone.")
+    if not reason.strip():
+        raise ValidationError("Say why this member is reinstated: it is kept with the case.")
+    with transaction.atomic():
+        recusal.is_active = False
+        recusal.ended_at = timezone.now()
+        recusal.ended_by = by
+        recusal.sealed_end_reason = sealed.seal(recusal.case, "reinstatement", {"reason": reason})
+        recusal.save(update_fields=["is_active", "ended_at", "ended_by", "sealed_end_reason"])
+        audit.record("case.recusal_ended", actor=by, case=recusal.case, member=recusal.membership.user.get_username())
+    return recusal
+
+
+def case_leads(case):
+    return Membership.objects.active().filter(organization=case.organization, is_lead=True).select_related("user")

@@ -1,0 +1,84 @@
+"""Team accounts: the mandatory second factor (TOTP with recovery codes) and login throttling."""
+
+import django_otp
+from django.conf import settings
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cocdesk.common import audit
+from cocdesk.common.throttle import Throttle
+
+RECOVERY_CODE_COUNT = 10
+ENROLMENT_DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+
+
+def login_throttles():
+    return (
+        Throttle("login-account", settings.COCDESK_LOGIN_ATTEMPTS_PER_ACCOUNT, settings.COCDESK_LOGIN_WINDOW),
+        Throttle("login-address", settings.COCDESK_LOGIN_ATTEMPTS_PER_ADDRESS, settings.COCDESK_LOGIN_WINDOW),
+    )
+
+
+def login_is_blocked(request, username):
+    per_account, per_address = login_throttles()
+    return per_account.is_blocked_key(username.lower()) or per_address.is_blocked(request)
+
+
+def note_failed_login(request, username):
+    per_account, per_address = login_throttles()
+    per_account.note_failure_key(username.lower())
+    per_address.note_failure(request)
+    audit.record("member.login_failed", username=username[:150])
+
+
+def clear_failed_logins(request, username):
+    per_account, per_address = login_throttles()
+    per_account.reset_key(username.lower())
+    per_address.reset(request)
+
+
+def has_confirmed_authenticator(user):
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def pending_authenticator(user):
+    """The unconfirmed TOTP device being enrolled, created on first need and kept until confirmed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=ENROLMENT_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def confirm_authenticator(request, device, token):
+    """Confirms the enrolled device with a first token; returns fresh recovery codes, or None if the token is
+    wrong. The session becomes verified."""
+    if not device.verify_token(token):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = replace_recovery_codes(device.user)
+    django_otp.login(request, device)
+    audit.record("member.second_factor_enrolled", actor=device.user)
+    return codes
+
+
+def replace_recovery_codes(user):
+    recovery, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE_NAME)
+    recovery.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=recovery, token=code) for code in codes)
+    return codes
+
+
+def verify_second_factor(request, token):
+    """Accepts a TOTP token or a one-time recovery code; returns True and marks the session verified."""
+    token = "".join(token.split()).lower()
+    user = request.user
+    for device in django_otp.devices_for_user(user, confirmed=True):
+        if device.verify_token(token):
+            django_otp.login(request, device)
+            audit.record("member.login", actor=user, second_factor=type(device).__name__)
+            return True
+    audit.record("member.second_factor_failed", actor=user)
+    return False
