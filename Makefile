@@ -29,8 +29,8 @@ run: $(VENV)/.installed-app var/cocdesk.toml
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo
 	@echo ""
-	@echo "Serving on http://$(HOST):$(PORT)/  (team desk: http://$(HOST):$(PORT)/desk/). Stop with Ctrl-C."
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/  (team desk: http://$(HOST):$(PORT)/desk/) with the mail worker. Stop with Ctrl-C."
+	PYTHON=$(BIN)/python bash scripts/serve.sh $(HOST):$(PORT)
 
 system-deps:
 	bash scripts/system-deps.sh

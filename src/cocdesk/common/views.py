@@ -4,7 +4,8 @@ from rules.contrib.views import PermissionRequiredMixin
 
 class NotFoundWhenDeniedMixin(PermissionRequiredMixin):
     """Checks an object permission from rules.py; a denied request answers 404, because even the existence of a
-    case is confidential. Anonymous users are sent to log in only where no object is involved."""
+    case is confidential. Desk views put VerifiedMemberRequiredMixin first, so a logged-out member is sent to the
+    login page before any object is looked up."""
 
     raise_exception = True
 
