@@ -155,6 +155,7 @@ COCDESK_LOGIN_ATTEMPTS_PER_ADDRESS = CONFIG["login_attempts_per_address"]
 COCDESK_LOGIN_WINDOW = CONFIG["login_window_seconds"]
 LOGIN_REDIRECT_URL = "desk:queue"
 LOGOUT_REDIRECT_URL = "desk:login"
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
 
 SESSION_COOKIE_AGE = CONFIG["session_idle_seconds"]
 SESSION_SAVE_EVERY_REQUEST = True

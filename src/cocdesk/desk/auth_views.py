@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 
 from cocdesk.orgs.domain import accounts
+from cocdesk.orgs.forms import PasswordResetRequestForm
 
 from .access import safe_next
 
@@ -85,3 +86,11 @@ def enrol_view(request):
         "secret": base64.b32encode(device.bin_key).decode(),
     }
     return render(request, "desk/enrol.html", context)
+
+
+def password_reset_request_view(request):
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accounts.request_password_reset(form.cleaned_data["email"])
+        return render(request, "desk/password_reset_sent.html")
+    return render(request, "desk/password_reset_request.html", {"form": form})

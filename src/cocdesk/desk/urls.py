@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import audit_views, recusal_views, views
+from . import admin_views, audit_views, recusal_views, views
 from . import auth_views as team_auth
 
 app_name = "desk"
@@ -11,6 +11,19 @@ urlpatterns = [
     path("second-factor/", team_auth.second_factor_view, name="second_factor"),
     path("enrol/", team_auth.enrol_view, name="enrol"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", team_auth.password_reset_request_view, name="password_reset"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="desk/password_reset_confirm.html", success_url="/desk/password-reset/complete/"
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="desk/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
     path("", views.QueueView.as_view(), name="queue"),
     path("cases/<str:reference>/", views.CaseDetailView.as_view(), name="case"),
     path("cases/<str:reference>/messages/", views.MessageReporterView.as_view(), name="message_reporter"),
@@ -20,6 +33,13 @@ urlpatterns = [
         "cases/<str:reference>/recusals/<int:recusal_id>/reinstate/",
         recusal_views.ReinstateView.as_view(),
         name="reinstate",
+    ),
+    path("orgs/<slug:org_slug>/settings/", admin_views.SettingsView.as_view(), name="org_settings"),
+    path("orgs/<slug:org_slug>/team/", admin_views.TeamView.as_view(), name="org_team"),
+    path(
+        "orgs/<slug:org_slug>/team/<int:membership_id>/",
+        admin_views.MemberActionView.as_view(),
+        name="org_member",
     ),
     path("orgs/<slug:org_slug>/audit/", audit_views.OrganizationAuditView.as_view(), name="org_audit"),
 ]

@@ -8,6 +8,8 @@ from .models import Notification
 
 
 def recipient_may_still_know(notification):
+    if notification.kind in ACCOUNT_SUBJECTS:
+        return notification.recipient.is_active
     if notification.case is None:
         return True
     return notification.recipient.has_perm("cases.view_case", notification.case)
@@ -37,3 +39,53 @@ def _enqueue_after_commit(notification_id):
     from .tasks import deliver_notification
 
     transaction.on_commit(lambda: deliver_notification.enqueue(notification_id))
+
+
+ACCOUNT_SUBJECTS = {
+    "invitation": "[CoC Desk] You were added to the Code of Conduct team of {organization}",
+    "password_reset": "[CoC Desk] Choose a new password",
+}
+
+
+def queue_account_mail(user, organization, *, kind):
+    notification = Notification.objects.create(
+        recipient=user,
+        organization=organization,
+        kind=kind,
+        subject=ACCOUNT_SUBJECTS[kind].format(organization=organization.name),
+        body="",
+    )
+    _enqueue_after_commit(notification.pk)
+    return notification
+
+
+def account_mail_body(notification):
+    """Made at sending time: the one-time link is never stored."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = notification.recipient
+    link = settings.BASE_URL + reverse(
+        "desk:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    opening = (
+        f"You were added to the Code of Conduct team of {notification.organization.name} on CoC Desk, "
+        f"with the username {user.get_username()}."
+        if notification.kind == "invitation"
+        else "Someone asked to reset the password of your CoC Desk account. If it was not you, ignore this mail."
+    )
+    return "\n".join(
+        [
+            opening,
+            "",
+            f"Choose your password here (the link works once, for {settings.PASSWORD_RESET_TIMEOUT // 3600} hours):",
+            link,
+            "",
+            "After that you set up a second factor with an authenticator app, if you have not yet.",
+        ]
+    )

@@ -22,7 +22,7 @@ def backoff(attempts):
 def deliver_notification(notification_id):
     """Sends one notification by mail. Safe to run twice: only a pending notification is sent, under a row lock,
     and the recipient's right to the case is checked again at sending time."""
-    from .domain import recipient_may_still_know
+    from .domain import ACCOUNT_SUBJECTS, account_mail_body, recipient_may_still_know
 
     with transaction.atomic():
         notification = (
@@ -41,13 +41,14 @@ def deliver_notification(notification_id):
         try:
             send_mail(
                 notification.subject,
-                notification.body,
+                account_mail_body(notification) if notification.kind in ACCOUNT_SUBJECTS else notification.body,
                 settings.DEFAULT_FROM_EMAIL,
                 [notification.recipient.email],
             )
         except (SMTPException, OSError) as error:
             notification.last_error = f"{type(error).__name__}: {error}"[:300]
             notification.save(update_fields=["attempts", "last_error"])
+            notification_id = notification.pk
             delay = backoff(notification.attempts)
             logger.warning(
                 "mail %s not sent (attempt %s), retrying in %s", notification.pk, notification.attempts, delay

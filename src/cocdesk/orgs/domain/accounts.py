@@ -82,3 +82,25 @@ def verify_second_factor(request, token):
             return True
     audit.record("member.second_factor_failed", actor=user)
     return False
+
+
+def send_password_link(user, organization, *, invitation=False):
+    """Queues a mail with a link to choose a password. The link is made when the mail is sent, so no usable
+    link is ever stored."""
+    from cocdesk.notify.domain import queue_account_mail
+
+    queue_account_mail(user, organization, kind="invitation" if invitation else "password_reset")
+
+
+def request_password_reset(email):
+    """Sends a reset link to each active team member with this email; says nothing about whether one exists."""
+    from django.contrib.auth import get_user_model
+
+    from ..models import Membership
+
+    users = get_user_model().objects.filter(email__iexact=email.strip(), is_active=True)
+    for user in users:
+        membership = Membership.objects.active().filter(user=user).select_related("organization").first()
+        if membership is not None:
+            send_password_link(user, membership.organization)
+            audit.record("member.password_reset_requested", actor=user, organization=membership.organization)

@@ -1,0 +1,90 @@
+"""Organization admin pages: settings and team. Admins manage; they read no case content here."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.generic import View
+
+from cocdesk.orgs.domain import team as team_admin
+from cocdesk.orgs.forms import AddMemberForm, OrganizationSettingsForm, RolesForm
+from cocdesk.orgs.models import Organization
+
+from .access import VerifiedMemberRequiredMixin
+
+
+class OrganizationAdminMixin(VerifiedMemberRequiredMixin):
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_verified():
+            self.organization = get_object_or_404(Organization, slug=kwargs["org_slug"])
+            if not request.user.has_perm("orgs.manage", self.organization):
+                raise Http404("Not found")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class SettingsView(OrganizationAdminMixin, View):
+    def get(self, request, org_slug):
+        return self._render(OrganizationSettingsForm(instance=self.organization))
+
+    def post(self, request, org_slug):
+        form = OrganizationSettingsForm(request.POST, instance=self.organization)
+        if form.is_valid():
+            team_admin.update_settings(form, by=request.user)
+            messages.success(request, "Settings saved.")
+            return redirect("desk:org_settings", org_slug=org_slug)
+        return self._render(form)
+
+    def _render(self, form):
+        return render(self.request, "desk/org_settings.html", {"organization": self.organization, "form": form})
+
+
+class TeamView(OrganizationAdminMixin, View):
+    def get(self, request, org_slug):
+        return self._render(AddMemberForm(organization=self.organization))
+
+    def post(self, request, org_slug):
+        form = AddMemberForm(request.POST, organization=self.organization)
+        if form.is_valid():
+            data = form.cleaned_data
+            team_admin.add_member(
+                self.organization,
+                username=data["username"],
+                display_name=data["display_name"],
+                email=data["email"],
+                roles=data["roles"],
+                identifiers=data["identifiers"],
+                by=request.user,
+            )
+            messages.success(request, f"{data['display_name']} was added to the team.")
+            return redirect("desk:org_team", org_slug=org_slug)
+        return self._render(form)
+
+    def _render(self, add_form):
+        members = self.organization.memberships.select_related("user").order_by("-is_active", "display_name")
+        rows = [
+            (membership, RolesForm(initial={"roles": membership.roles()}, prefix=f"m{membership.pk}"))
+            for membership in members
+        ]
+        context = {"organization": self.organization, "rows": rows, "add_form": add_form}
+        return render(self.request, "desk/org_team.html", context)
+
+
+class MemberActionView(OrganizationAdminMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, org_slug, membership_id):
+        membership = get_object_or_404(self.organization.memberships, pk=membership_id, is_active=True)
+        try:
+            if request.POST.get("action") == "deactivate":
+                team_admin.deactivate_member(membership, by=request.user)
+                messages.success(request, f"{membership.display_name} no longer has access.")
+            else:
+                form = RolesForm(request.POST, prefix=f"m{membership.pk}")
+                if form.is_valid():
+                    team_admin.set_roles(membership, form.cleaned_data["roles"], by=request.user)
+                    messages.success(request, f"Roles of {membership.display_name} saved.")
+                else:
+                    messages.error(request, "Those roles could not be saved.")
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        return redirect("desk:org_team", org_slug=org_slug)

@@ -1,0 +1,82 @@
+"""An organization admin's work: its settings and its team. None of it reveals case content."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cocdesk.common import audit
+
+from ..enums import Role
+from ..models import Membership
+
+
+def update_settings(form, *, by):
+    changed = sorted(name for name in form.changed_data if name != "categories_text")
+    if "categories_text" in form.changed_data:
+        changed.append("categories")
+    with transaction.atomic():
+        organization = form.save()
+        audit.record("org.settings_changed", actor=by, organization=organization, fields=changed)
+    return organization
+
+
+def add_member(organization, *, username, display_name, email, roles, identifiers="", by):
+    """Adds a person to the team; a new account gets an invitation to choose its password."""
+    from .accounts import send_password_link
+
+    with transaction.atomic():
+        user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
+        if created:
+            user.set_unusable_password()
+            user.save()
+        membership = Membership.objects.create(
+            user=user,
+            organization=organization,
+            display_name=display_name,
+            identifiers=identifiers,
+            **{Membership.ROLE_FIELDS[role]: True for role in roles},
+        )
+        audit.record("org.member_added", actor=by, organization=organization, member=username, roles=sorted(roles))
+        if created:
+            send_password_link(user, organization, invitation=True)
+    return membership
+
+
+def set_roles(membership, roles, *, by):
+    roles = set(roles)
+    if Role.ADMIN not in roles and membership.is_admin:
+        _keep_one_admin(membership)
+    with transaction.atomic():
+        for role, field in Membership.ROLE_FIELDS.items():
+            setattr(membership, field, role in roles)
+        membership.save()
+        audit.record(
+            "org.member_roles_changed",
+            actor=by,
+            organization=membership.organization,
+            member=membership.user.get_username(),
+            roles=sorted(roles),
+        )
+    return membership
+
+
+def deactivate_member(membership, *, by):
+    """The member loses every access to the organization at once; their history stays in the audit log."""
+    if membership.is_admin:
+        _keep_one_admin(membership)
+    with transaction.atomic():
+        membership.is_active = False
+        membership.save(update_fields=["is_active", "updated_at"])
+        audit.record(
+            "org.member_deactivated",
+            actor=by,
+            organization=membership.organization,
+            member=membership.user.get_username(),
+        )
+    return membership
+
+
+def _keep_one_admin(membership):
+    others = Membership.objects.active().filter(organization=membership.organization, is_admin=True)
+    if not others.exclude(pk=membership.pk).exists():
+        raise ValidationError("The organization needs at least one admin: make someone else admin first.")

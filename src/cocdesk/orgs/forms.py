@@ -1,0 +1,109 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .enums import Role
+from .models import Membership, Organization
+
+ROLE_CHOICES = Role.choices
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    coc_url = forms.URLField(label="Code of Conduct URL", required=False, assume_scheme="https")
+    categories_text = forms.CharField(
+        label="Categories", widget=forms.Textarea(attrs={"rows": 6}), help_text="One a line.", required=False
+    )
+
+    class Meta:
+        model = Organization
+        fields = [
+            "name",
+            "reporting_email",
+            "coc_url",
+            "emergency_number",
+            "non_emergency_number",
+            "crisis_line",
+            "emergency_guidance",
+            "acknowledge_within_hours",
+            "urgent_acknowledge_within_hours",
+            "update_within_days",
+            "recusal_threshold",
+            "appeal_window_days",
+            "retention_days",
+        ]
+        labels = {
+            "acknowledge_within_hours": "Acknowledge reports within (hours)",
+            "urgent_acknowledge_within_hours": "Acknowledge urgent reports within (hours)",
+            "update_within_days": "Resolution or update to the reporter within (days)",
+            "recusal_threshold": "Fallback members step in when more leads than this are recused",
+            "appeal_window_days": "Appeal window (days)",
+            "retention_days": "Keep closed cases for (days)",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["categories_text"].initial = "\n".join(self.instance.categories)
+        for name in ("acknowledge_within_hours", "urgent_acknowledge_within_hours", "update_within_days"):
+            self.fields[name].min_value = 1
+            self.fields[name].widget.attrs["min"] = 1
+
+    def clean(self):
+        cleaned = super().clean()
+        urgent, normal = cleaned.get("urgent_acknowledge_within_hours"), cleaned.get("acknowledge_within_hours")
+        if urgent and normal and urgent > normal:
+            self.add_error("urgent_acknowledge_within_hours", "Urgent reports cannot wait longer than others.")
+        for name in ("acknowledge_within_hours", "urgent_acknowledge_within_hours", "update_within_days"):
+            if cleaned.get(name) == 0:
+                self.add_error(name, "A deadline must be at least 1.")
+        return cleaned
+
+    def save(self, commit=True):
+        lines = self.cleaned_data.get("categories_text", "").splitlines()
+        self.instance.categories = [line.strip() for line in lines if line.strip()]
+        return super().save(commit=commit)
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label="Roles", choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def clean_roles(self):
+        roles = set(self.cleaned_data["roles"])
+        if Role.LEAD in roles:
+            roles.add(Role.RESPONDER)  # a lead is always also a responder
+        return roles
+
+
+class AddMemberForm(RolesForm):
+    username = forms.CharField(label="Username", max_length=150)
+    display_name = forms.CharField(label="Name shown to the team and to reporters", max_length=150)
+    email = forms.EmailField(label="Email (for the invitation and notifications)")
+    identifiers = forms.CharField(
+        label="Other names, emails and handles",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=Membership._meta.get_field("identifiers").help_text,
+    )
+
+    field_order = ["username", "display_name", "email", "roles", "identifiers"]
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        existing = get_user_model().objects.filter(username=username).first()
+        if existing and Membership.objects.filter(user=existing, organization=self.organization).exists():
+            raise forms.ValidationError("This person is already on the team.")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("roles"):
+            self.add_error("roles", "Choose at least one role.")
+        return cleaned
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(label="Your email")
