@@ -84,3 +84,24 @@ def test_the_demo_responder_sees_their_organizations_cases(demo):
     assert set(visible) == set(Case.objects.filter(organization__slug="pynorth"))
     staff = get_user_model().objects.get(username="pynorth-staff")
     assert not Case.objects.visible_to(staff).exists()
+
+
+def test_demo_code_logs_a_demo_account_in_through_both_steps(db, client, settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    call_command("load_demo", stdout=StringIO())
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("demo_code", "pynorth-lead", stdout=out)
+    code = out.getvalue().strip()
+    assert len(code) == 6 and code.isdigit()
+    response = client.post("/desk/login/", {"username": "pynorth-lead", "password": "coc-desk-demo"})
+    assert response["Location"].startswith("/desk/second-factor/")
+    response = client.post(response["Location"], {"token": code})
+    assert response.status_code == 302
+    assert client.get("/desk/").status_code == 200
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("demo_code", "pynorth-lead", stdout=StringIO())

@@ -4,6 +4,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .enums import Platform, SpaceKind
 from .models import Membership, Organization, Space
@@ -103,6 +104,8 @@ def load_demo():
                 user.email = f"{username}@example.org"
                 user.set_password(DEMO_PASSWORD)
                 user.save()
+            if not TOTPDevice.objects.filter(user=user).exists():
+                TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
             Membership.objects.get_or_create(
                 user=user, organization=organization, defaults={"display_name": display_name, **roles}
             )
@@ -112,3 +115,12 @@ def load_demo():
             for index, answers in enumerate(DEMO_REPORTS):
                 submit_report(organization=organization, answers=answers, space=spaces[index % len(spaces)])
     return created_orgs
+
+
+def current_demo_code(username):
+    """The code a demo account's authenticator would show now, so the demo can be tried without a phone."""
+    from django_otp.oath import TOTP
+
+    device = TOTPDevice.objects.get(user__username=username, name="Demo authenticator", confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return str(totp.token()).zfill(device.digits)
