@@ -35,6 +35,8 @@ def settings_payload(organization, **changes):
         "urgent_acknowledge_within_hours": 2,
         "update_within_days": 7,
         "recusal_threshold": 2,
+        "fallback_escalation_hours": 24,
+        "chat_webhook_url": "",
         "appeal_window_days": 30,
         "retention_days": 1000,
         "categories_text": "Harassment\nOther",

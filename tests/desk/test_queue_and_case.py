@@ -263,14 +263,18 @@ def test_queue_shows_deadlines_and_flags_for_a_responder(client, world):
         assert row["Organization"] == world.organization.name
         assert row["Space"] == (world.space.name if case.space_id else "—")
         assert row["Received"] == shown_date(case.received_at)
-        assert row["State"] == "New"
+        assert row["State"] == case.get_state_display()
         assert row["Urgent"] == ("Urgent" if case.is_urgent else "")
-        assert row["Acknowledge by"] == shown_date(case.acknowledge_due)
-        assert row["Time left"] in {time_left(case.acknowledge_due, before), time_left(case.acknowledge_due, after)}
+        due = case.update_due if case.acknowledged_at else case.acknowledge_due
+        label = "Update by" if case.acknowledged_at else "Acknowledge by"
+        assert row["Next deadline"] == f"{label} {shown_date(due)}"
+        assert row["Time left"] in {time_left(due, before), time_left(due, after)}
         assert row["Time left"].endswith("left")
     hours = world.organization.urgent_acknowledge_within_hours
     assert by_reference[world.urgent_case.reference]["Time left"] in {f"{hours - 1} h left", f"{hours * 60 - 1} min"}
-    assert by_reference[world.canary_case.reference]["Time left"] == "23 h left"
+    canary = world.canary_case
+    expected_left = "6 d left" if canary.acknowledged_at else "23 h left"
+    assert by_reference[canary.reference]["Time left"] == expected_left
     # The queue lists; it does not show content.
     for canary in CANARIES:
         assert canary not in response.content.decode()
@@ -382,7 +386,7 @@ def test_responder_messages_the_reporter(client, world):
 
     event = AuditEvent.objects.get(action="message.to_reporter", case=case)
     assert event.actor == world.responder.user
-    assert event.detail == {"message": message.pk}
+    assert event.detail == {"message": message.pk, "kind": "other"}
     assert body not in json.dumps(event.detail)
 
     # The team reads it back on the case page, and the reporter with their receipt.

@@ -233,7 +233,8 @@ def test_right_receipt_opens_the_reporters_case(client, reported, typing):
     assert page.status_code == 200
     text = page_text(page)
     assert reported["case"].reference in text
-    assert REPORTER_STATE_LABELS[CaseState.NEW] in text
+    # The team's message acknowledged the report.
+    assert REPORTER_STATE_LABELS[CaseState.ACKNOWLEDGED] in text
     assert "Which room was it? (team, pelican)" in text
     assert "From the team" in text
     # Nothing of the other case.

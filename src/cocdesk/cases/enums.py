@@ -23,6 +23,34 @@ REPORTER_STATE_LABELS = {
 }
 
 
+OPEN_STATES = (CaseState.NEW, CaseState.ACKNOWLEDGED, CaseState.INVESTIGATING, CaseState.REOPENED)
+
+
+class Finding(models.TextChoices):
+    VIOLATION = "yes", "A violation of the Code of Conduct"
+    NO_VIOLATION = "no", "Not a violation"
+    UNDETERMINED = "undetermined", "Could not be determined"
+
+
+class MessageKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
+    QUESTION = "question", "Question"
+    UPDATE = "update", "Update"
+    OUTCOME = "outcome", "Outcome"
+    OTHER = "other", "Other message"
+
+
+class DeadlineKind(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", "Acknowledgement"
+    UPDATE = "update", "Resolution or update to the reporter"
+
+
+class AlertStage(models.TextChoices):
+    REMINDER = "reminder", "Reminder before the deadline"
+    ESCALATION = "escalation", "Escalated to the leads"
+    FALLBACK = "fallback", "Escalated to the fallback members"
+
+
 class Channel(models.TextChoices):
     WEB = "web", "Web form"
     EMAIL = "email", "Email"

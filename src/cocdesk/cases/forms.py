@@ -240,15 +240,6 @@ class ReporterMessageForm(forms.Form):
     )
 
 
-class TeamMessageForm(forms.Form):
-    body = forms.CharField(
-        label="Message to the reporter",
-        widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=50_000,
-        error_messages={"required": "Write the message before sending it."},
-    )
-
-
 class DeclareRecusalForm(forms.Form):
     reason = forms.ChoiceField(
         label="Your conflict of interest",

@@ -36,7 +36,9 @@ def handles_cases_of_org(user, case):
 @rules.predicate
 def is_fallback_on_case(user, case):
     membership = _membership(user, case.organization)
-    return membership is not None and membership.is_fallback and is_under_fallback(case)
+    if membership is None or not membership.is_fallback:
+        return False
+    return case.fallback_escalated_at is not None or is_under_fallback(case)
 
 
 @rules.predicate
@@ -52,5 +54,7 @@ can_lead_case = can_view_case & (is_lead_of_org | is_fallback_on_case)
 rules.add_perm("cases.view_case", can_view_case)
 rules.add_perm("cases.message_reporter", can_view_case)
 rules.add_perm("cases.declare_recusal", can_view_case)
+rules.add_perm("cases.work_on_case", can_view_case)
+rules.add_perm("cases.lead_case", can_lead_case)
 rules.add_perm("cases.manage_recusals", can_lead_case)
 rules.add_perm("cases.read_audit_trail", can_lead_case)

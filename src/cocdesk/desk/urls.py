@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import admin_views, audit_views, recusal_views, views
+from . import admin_views, audit_views, case_views, recusal_views, views
 from . import auth_views as team_auth
 
 app_name = "desk"
@@ -26,7 +26,20 @@ urlpatterns = [
     ),
     path("", views.QueueView.as_view(), name="queue"),
     path("cases/<str:reference>/", views.CaseDetailView.as_view(), name="case"),
-    path("cases/<str:reference>/messages/", views.MessageReporterView.as_view(), name="message_reporter"),
+    path("cases/<str:reference>/messages/", case_views.MessageReporterView.as_view(), name="message_reporter"),
+    path("cases/<str:reference>/outcome/", case_views.OutcomeView.as_view(), name="outcome"),
+    path("cases/<str:reference>/triage/", case_views.TriageView.as_view(), name="triage"),
+    path("cases/<str:reference>/notes/", case_views.NoteView.as_view(), name="add_note"),
+    path("cases/<str:reference>/assign/", case_views.AssignView.as_view(), name="assign"),
+    path("cases/<str:reference>/assign-me/", case_views.AssignToMeView.as_view(), name="assign_to_me"),
+    path("cases/<str:reference>/merge/", case_views.MergeView.as_view(), name="merge"),
+    path("cases/<str:reference>/immediate-actions/", case_views.ImmediateActionView.as_view(), name="immediate_action"),
+    path(
+        "cases/<str:reference>/immediate-actions/<int:action_id>/review/",
+        case_views.ReviewActionView.as_view(),
+        name="review_action",
+    ),
+    path("cases/<str:reference>/state/<str:transition>/", case_views.TransitionView.as_view(), name="transition"),
     path("cases/<str:reference>/recuse-me/", recusal_views.DeclareRecusalView.as_view(), name="declare_recusal"),
     path("cases/<str:reference>/recusals/", recusal_views.RecuseMemberView.as_view(), name="recuse_member"),
     path(

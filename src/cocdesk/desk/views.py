@@ -1,40 +1,67 @@
-from django.contrib import messages
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.db.models import Case as When_
+from django.db.models import F, When
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.views.generic import DetailView, FormView, ListView
+from django.views.generic import DetailView, ListView
 
 from cocdesk.cases.domain import team
-from cocdesk.cases.domain.deadlines import time_left
-from cocdesk.cases.forms import TeamMessageForm
+from cocdesk.cases.domain.deadlines import next_due, time_left
+from cocdesk.cases.enums import OPEN_STATES, CaseState, MessageKind
 from cocdesk.cases.models import Case
+from cocdesk.cases.work_forms import (
+    AssignForm,
+    ImmediateActionForm,
+    MergeForm,
+    NoteForm,
+    OutcomeForm,
+    TeamMessageForm,
+    TriageForm,
+)
 from cocdesk.common.views import NotFoundWhenDeniedMixin
-from cocdesk.orgs.models import Membership
+from cocdesk.orgs.models import Membership, template_text
 
 from .access import VerifiedMemberRequiredMixin
 
+QUEUE_FILTERS = {
+    "open": [*OPEN_STATES, CaseState.DECIDED],
+    "closed": [CaseState.CLOSED, CaseState.MERGED],
+}
+
 
 class QueueView(VerifiedMemberRequiredMixin, ListView):
+    """Urgent cases first, then by the time left to the nearest promise."""
+
     template_name = "desk/queue.html"
     context_object_name = "cases"
 
     def get_queryset(self):
+        self.filter_name = self.request.GET.get("show", "open")
+        states = QUEUE_FILTERS.get(self.filter_name, QUEUE_FILTERS["open"])
         return (
             Case.objects.visible_to(self.request.user)
+            .filter(state__in=states)
             .exclude(wrapped_data_key=None)
             .select_related("organization", "space")
-            .order_by("-is_urgent", "acknowledge_due", "received_at")
+            .prefetch_related("assignees")
+            .annotate(
+                next_due_at=When_(
+                    When(acknowledged_at__isnull=True, then=F("acknowledge_due")), default=F("update_due")
+                )
+            )
+            .order_by("-is_urgent", "next_due_at", "received_at")
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         now = timezone.now()
         for case in context["cases"]:
-            case.acknowledge_left = time_left(case.acknowledge_due, now) if case.acknowledged_at is None else ""
-            case.acknowledge_overdue = case.acknowledged_at is None and case.acknowledge_due < now
+            case.next_due, case.next_kind = next_due(case)
+            case.time_left = time_left(case.next_due, now) if case.next_due else ""
+            case.overdue = bool(case.next_due and case.next_due < now)
         context["memberships"] = (
             Membership.objects.active().filter(user=self.request.user).select_related("organization")
         )
+        context["filter_name"] = self.filter_name
         return context
 
 
@@ -42,7 +69,7 @@ class CaseMixin(VerifiedMemberRequiredMixin, NotFoundWhenDeniedMixin):
     def get_object(self, queryset=None):
         if not hasattr(self, "_case"):
             self._case = get_object_or_404(
-                Case.objects.select_related("organization", "space"), reference=self.kwargs["reference"]
+                Case.objects.select_related("organization", "space", "merged_into"), reference=self.kwargs["reference"]
             )
         return self._case
 
@@ -53,29 +80,35 @@ class CaseDetailView(CaseMixin, DetailView):
     context_object_name = "case"
 
     def get_context_data(self, **kwargs):
+        case = self.object
+        user = self.request.user
         context = super().get_context_data(**kwargs)
-        context["reports"] = [] if self.object.is_erased else team.read_case(self.object, reader=self.request.user)
-        context["message_form"] = kwargs.get("message_form") or TeamMessageForm()
-        context["acknowledge_left"] = time_left(self.object.acknowledge_due, timezone.now())
-        context.update(team.case_team_panel(self.object, viewer=self.request.user))
+        context.update(team.read_case(case, reader=user) if not case.is_erased else {"reports": []})
+        now = timezone.now()
+        context["acknowledge_left"] = time_left(case.acknowledge_due, now)
+        context["update_left"] = time_left(case.update_due, now)
+        context["can_lead"] = user.has_perm("cases.lead_case", case)
+        context["is_open"] = case.state in OPEN_STATES
+        context["assignees"] = case.assignees.all()
+        context["message_form"] = kwargs.get("message_form") or self._message_form()
+        context["outcome_form"] = kwargs.get("outcome_form") or OutcomeForm()
+        context["note_form"] = kwargs.get("note_form") or NoteForm()
+        context["action_form"] = kwargs.get("action_form") or ImmediateActionForm()
+        context["assign_form"] = AssignForm(case=case, initial={"assignees": context["assignees"]})
+        context["merge_form"] = MergeForm()
+        triage_initial = {
+            "category": case.category,
+            "space": case.space,
+            "violation": case.violation,
+            **(context.get("triage") or {}),
+        }
+        context["triage_form"] = kwargs.get("triage_form") or TriageForm(case=case, initial=triage_initial)
+        context["emergency_organization"] = case.organization
+        context.update(team.case_team_panel(case, viewer=user))
         return context
 
-
-class MessageReporterView(CaseMixin, FormView):
-    permission_required = "cases.message_reporter"
-    form_class = TeamMessageForm
-    http_method_names = ["post"]
-
-    def form_valid(self, form):
-        case = self.get_object()
-        report_id = self.request.POST.get("report", "")
-        if not report_id.isdigit():
-            raise Http404("Not found")
-        report = get_object_or_404(case.reports, pk=int(report_id))
-        team.message_reporter(case, report, author=self.request.user, body=form.cleaned_data["body"])
-        messages.success(self.request, "Message saved. The reporter reads it with their receipt.")
-        return redirect("desk:case", reference=case.reference)
-
-    def form_invalid(self, form):
-        view = CaseDetailView(request=self.request, kwargs=self.kwargs, object=self.get_object())
-        return view.render_to_response(view.get_context_data(message_form=form))
+    def _message_form(self):
+        kind = self.request.GET.get("template")
+        if kind in {MessageKind.ACKNOWLEDGEMENT, MessageKind.QUESTION, MessageKind.UPDATE}:
+            return TeamMessageForm(initial={"kind": kind, "body": template_text(self.object.organization, kind)})
+        return TeamMessageForm()

@@ -10,16 +10,69 @@ from .models import Notification
 def recipient_may_still_know(notification):
     if notification.kind in ACCOUNT_SUBJECTS:
         return notification.recipient.is_active
+    if notification.recipient_id is None:
+        return notification.case is None or not notification.case.is_erased
     if notification.case is None:
         return True
     return notification.recipient.has_perm("cases.view_case", notification.case)
 
 
+def reporter_address(report):
+    from cocdesk.cases.domain.content import report_content
+
+    return report_content(report).get("reporter_email", "")
+
+
+def case_link(case):
+    return settings.BASE_URL + reverse("desk:case", kwargs={"reference": case.reference})
+
+
+def page_chat(case, *, subject, lines):
+    """Posts to the organization's chat webhook, if it has one: the reference and a link, nothing more."""
+    if not case.organization.chat_webhook_url:
+        return None
+    notification = Notification.objects.create(
+        channel=Notification.Channel.WEBHOOK,
+        organization=case.organization,
+        case=case,
+        kind="urgent_page",
+        subject=subject,
+        body="\n".join([*lines, case_link(case)]),
+    )
+    _enqueue_after_commit(notification.pk)
+    return notification
+
+
+def notify_reporter(report, *, organization):
+    """Tells a reporter who left an email that a message waits on their follow-up page; never the message."""
+    follow_up = settings.BASE_URL + reverse("public:receipt")
+    notification = Notification.objects.create(
+        organization=organization,
+        case=report.case,
+        report=report,
+        kind="reporter_notice",
+        subject=f"A message from the Code of Conduct team of {organization.name}",
+        body="\n".join(
+            [
+                f"The Code of Conduct team of {organization.name} has written to you about your report.",
+                "",
+                f"Read it and answer with your receipt at {follow_up}",
+                "",
+                "For your privacy this email does not contain the message. You can also reply to this email; your "
+                "answer reaches the team.",
+            ]
+        ),
+    )
+    _enqueue_after_commit(notification.pk)
+    return notification
+
+
 def notify_members(memberships, *, case, kind, subject, lines):
     """Queues one notification per member who may see the case; recused members are skipped here and again at
     sending time."""
-    link = settings.BASE_URL + reverse("desk:case", kwargs={"reference": case.reference})
-    body = "\n".join([*lines, "", f"Open the case: {link}", "", "This message holds no case details by design."])
+    body = "\n".join(
+        [*lines, "", f"Open the case: {case_link(case)}", "", "This message holds no case details by design."]
+    )
     created = []
     for membership in memberships:
         user = membership.user

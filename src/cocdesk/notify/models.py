@@ -11,7 +11,17 @@ class Notification(models.Model):
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled (recipient lost access)"
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Chat webhook"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # A notice to a reporter: the address is read from the sealed report when the mail is sent, never stored.
+    report = models.ForeignKey("cases.Report", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=200, blank=True, db_index=True)
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=40)

@@ -1,13 +1,11 @@
 import logging
 from datetime import timedelta
-from smtplib import SMTPException
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from .delivery import DeliveryFailed, send
 from .models import Notification
 
 logger = logging.getLogger("cocdesk.notify")
@@ -20,14 +18,15 @@ def backoff(attempts):
 
 @task()
 def deliver_notification(notification_id):
-    """Sends one notification by mail. Safe to run twice: only a pending notification is sent, under a row lock,
-    and the recipient's right to the case is checked again at sending time."""
-    from .domain import ACCOUNT_SUBJECTS, account_mail_body, recipient_may_still_know
+    """Sends one notification. Safe to run twice: only a pending notification is sent, under a row lock, and the
+    recipient's right to know is checked again at sending time. A failure schedules a retry with backoff; the
+    notification stays pending, so an outage delays mail and never loses it."""
+    from .domain import recipient_may_still_know
 
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update()
-            .select_related("recipient", "case")
+            .select_related("recipient", "case", "organization", "report")
             .filter(pk=notification_id, state=Notification.State.PENDING)
             .first()
         )
@@ -39,25 +38,22 @@ def deliver_notification(notification_id):
             return "cancelled"
         notification.attempts += 1
         try:
-            send_mail(
-                notification.subject,
-                account_mail_body(notification) if notification.kind in ACCOUNT_SUBJECTS else notification.body,
-                settings.DEFAULT_FROM_EMAIL,
-                [notification.recipient.email],
-            )
-        except (SMTPException, OSError) as error:
-            notification.last_error = f"{type(error).__name__}: {error}"[:300]
+            send(notification)
+        except DeliveryFailed as error:
+            notification.last_error = str(error)[:300]
             notification.save(update_fields=["attempts", "last_error"])
-            notification_id = notification.pk
             delay = backoff(notification.attempts)
             logger.warning(
-                "mail %s not sent (attempt %s), retrying in %s", notification.pk, notification.attempts, delay
+                "notification %s not delivered (attempt %s): %s; retrying in %s",
+                notification.pk,
+                notification.attempts,
+                error,
+                delay,
             )
-            transaction.on_commit(
-                lambda: deliver_notification.using(run_after=timezone.now() + delay).enqueue(notification_id)
-            )
+            retry_at = timezone.now() + delay
+            transaction.on_commit(lambda: deliver_notification.using(run_after=retry_at).enqueue(notification_id))
             return "retry scheduled"
         notification.state = Notification.State.SENT
         notification.sent_at = timezone.now()
-        notification.save(update_fields=["attempts", "state", "sent_at", "last_error"])
+        notification.save(update_fields=["attempts", "state", "sent_at", "last_error", "message_id"])
     return "sent"

@@ -9,6 +9,12 @@ ROLE_CHOICES = Role.choices
 
 class OrganizationSettingsForm(forms.ModelForm):
     coc_url = forms.URLField(label="Code of Conduct URL", required=False, assume_scheme="https")
+    chat_webhook_url = forms.URLField(
+        label="Chat webhook for urgent pages",
+        required=False,
+        assume_scheme="https",
+        help_text=Organization._meta.get_field("chat_webhook_url").help_text,
+    )
     categories_text = forms.CharField(
         label="Categories", widget=forms.Textarea(attrs={"rows": 6}), help_text="One a line.", required=False
     )
@@ -27,6 +33,8 @@ class OrganizationSettingsForm(forms.ModelForm):
             "urgent_acknowledge_within_hours",
             "update_within_days",
             "recusal_threshold",
+            "fallback_escalation_hours",
+            "chat_webhook_url",
             "appeal_window_days",
             "retention_days",
         ]
@@ -45,6 +53,12 @@ class OrganizationSettingsForm(forms.ModelForm):
         for name in ("acknowledge_within_hours", "urgent_acknowledge_within_hours", "update_within_days"):
             self.fields[name].min_value = 1
             self.fields[name].widget.attrs["min"] = 1
+
+    def clean_chat_webhook_url(self):
+        url = self.cleaned_data["chat_webhook_url"]
+        if url and not url.lower().startswith(("https://", "http://")):
+            raise forms.ValidationError("Use the https:// address your chat gave for the incoming webhook.")
+        return url
 
     def clean(self):
         cleaned = super().clean()

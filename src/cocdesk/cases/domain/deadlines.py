@@ -21,3 +21,39 @@ def time_left(due, now):
     else:
         amount = f"{max(int(span // 60), 1)} min"
     return f"{amount} left" if seconds >= 0 else f"overdue by {amount}"
+
+
+REMIND_AT_FRACTION = 0.75  # remind the team when three quarters of the time to a deadline has gone
+
+
+def running_clocks(case):
+    """(deadline kind, clock start, due) for each promise still running on the case."""
+    from ..enums import OPEN_STATES, DeadlineKind
+
+    if case.state not in OPEN_STATES or case.is_erased:
+        return []
+    clocks = []
+    if case.acknowledged_at is None:
+        clocks.append((DeadlineKind.ACKNOWLEDGE, case.received_at, case.acknowledge_due))
+    clocks.append((DeadlineKind.UPDATE, case.last_update_at or case.received_at, case.update_due))
+    return clocks
+
+
+def next_due(case):
+    clocks = running_clocks(case)
+    return min((due, kind) for kind, _start, due in clocks) if clocks else (None, None)
+
+
+def stages_due(case, start, due, now):
+    """The alert stages whose time has come: a reminder before the deadline, the leads when it passes, the
+    fallback members when it stays missed."""
+    from ..enums import AlertStage
+
+    stages = []
+    if now < due and now >= start + (due - start) * REMIND_AT_FRACTION:
+        stages.append(AlertStage.REMINDER)
+    if now >= due:
+        stages.append(AlertStage.ESCALATION)
+    if now >= due + timedelta(hours=case.organization.fallback_escalation_hours):
+        stages.append(AlertStage.FALLBACK)
+    return stages

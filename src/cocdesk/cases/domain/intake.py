@@ -10,8 +10,8 @@ from cocdesk.people.normalise import member_identifiers, reported_person_identif
 from ..enums import Channel, LawEnforcement, Ongoing, RecusalReason, RecusalSource
 from ..forms import CONTACT_FIELDS
 from ..models import Case, Receipt, Report
+from . import alerts, recusal
 from . import content as sealed
-from . import recusal
 from .deadlines import acknowledge_due, update_due
 from .references import new_receipt, new_reference, receipt_digest, submission_digest
 
@@ -96,6 +96,7 @@ def submit_report(
                 recusal.recuse(case, membership, reason=RecusalReason.REPORTER_REQUEST, source=RecusalSource.REPORTER)
             for membership in members_named_as_reported_person(organization, answers):
                 recusal.recuse(case, membership, reason=RecusalReason.NAMED_IN_REPORT, source=RecusalSource.AUTOMATIC)
+            alerts.announce_new_case(case)
     except IntegrityError:
         if submission_token and Report.objects.filter(submission_digest=submission_digest(submission_token)).exists():
             raise AlreadySubmitted() from None

@@ -3,9 +3,11 @@
 from django.utils import timezone
 
 from cocdesk.common import audit
+from cocdesk.notify.domain import notify_members
 
 from ..enums import MessageDirection
 from ..models import Message, Receipt
+from . import alerts
 from . import content as sealed
 from .references import receipt_digest
 
@@ -21,7 +23,7 @@ def find_receipt(typed):
 def open_case_for_reporter(receipt):
     """The reporter's view of their case: messages of their own report only, and an audit of the read."""
     report = receipt.report
-    case = report.case
+    case = report.case.merged_into or report.case
     Receipt.objects.filter(pk=receipt.pk).update(last_used_at=timezone.now())
     audit.record("case.read_by_reporter", reporter=True, case=case)
     messages = [
@@ -46,4 +48,16 @@ def add_reporter_message(receipt, body):
         sealed_body=sealed.seal(case, "message", {"body": body}),
     )
     audit.record("message.from_reporter", reporter=True, case=case, message=message.pk)
+    tell_team_reporter_wrote(case.merged_into or case)
     return message
+
+
+def tell_team_reporter_wrote(case):
+    assignees = list(case.assignees.select_related("user"))
+    notify_members(
+        assignees or alerts.eligible_handlers(case),
+        case=case,
+        kind="reporter_wrote",
+        subject=f"[CoC Desk] The reporter wrote on case {case.reference}",
+        lines=[f"A reporter added information or answered on case {case.reference}."],
+    )

@@ -1,19 +1,33 @@
-"""What the team reads and writes on a case."""
+"""What the team reads on a case, and its messages to reporters."""
 
 from django.utils import timezone
 
 from cocdesk.common import audit
+from cocdesk.common.models import AuditEvent
+from cocdesk.notify.domain import notify_reporter
 
-from ..enums import MessageDirection
+from ..enums import CaseState, MessageDirection, MessageKind
 from ..forms import ReportForm
-from ..models import Message
+from ..models import Message, Report
+from ..rules import is_under_fallback
 from . import content as sealed
+from .deadlines import update_due
+from .workflow import require
+
+# Messages that count as the procedures' follow-up within a week: they restart the update clock.
+FOLLOW_UP_KINDS = {MessageKind.UPDATE, MessageKind.OUTCOME}
+
+
+def case_reports(case):
+    """The reports of a case and of the duplicates merged into it."""
+    return Report.objects.filter(case__in=[case, *case.merged_cases.all()]).select_related("case", "receipt")
 
 
 def read_case(case, *, reader):
-    """Decrypts every report and message of the case for a member the rules allowed, and audits the read."""
+    """Decrypts every report, message, note and immediate action the members the rules allowed may read, and
+    audits the read."""
     reports = []
-    for report in case.reports.select_related("receipt").prefetch_related("messages"):
+    for report in case_reports(case).prefetch_related("messages"):
         reports.append(
             {
                 "report": report,
@@ -23,34 +37,61 @@ def read_case(case, *, reader):
                 ],
             }
         )
+    notes = [
+        {"note": note, "body": sealed.unseal(case, "note", note.sealed_body)["body"]}
+        for note in case.notes.select_related("author")
+    ]
+    actions = [
+        {
+            "action": action,
+            "description": sealed.unseal(case, "immediate-action", action.sealed_description)["description"],
+        }
+        for action in case.immediate_actions.select_related("taken_by", "reviewed_by")
+    ]
+    triage = sealed.unseal(case, "triage", case.sealed_triage) if case.sealed_triage else None
     audit.record("case.opened", actor=reader, case=case)
-    return reports
+    return {"reports": reports, "notes": notes, "immediate_actions": actions, "triage": triage}
 
 
-def message_reporter(case, report, *, author, body):
+def message_reporter(case, report, *, author, body, kind=MessageKind.OTHER):
+    """Writes to the reporter of one report. Any message acknowledges the report; an update or the outcome
+    restarts the 7-day clock. A reporter who left an email is told a message waits, without its content."""
+    require(author, "cases.message_reporter", case)
+    now = timezone.now()
     message = Message.objects.create(
-        case=case,
+        case=report.case,
         report=report,
         direction=MessageDirection.TO_REPORTER,
+        kind=kind,
         author=author,
-        created_at=timezone.now(),
-        sealed_body=sealed.seal(case, "message", {"body": body}),
+        created_at=now,
+        sealed_body=sealed.seal(report.case, "message", {"body": body}),
     )
-    audit.record("message.to_reporter", actor=author, case=case, message=message.pk)
+    changed = ["updated_at"]
+    if case.acknowledged_at is None:
+        case.acknowledged_at = now
+        changed.append("acknowledged_at")
+        if case.state == CaseState.NEW:
+            case.state = CaseState.ACKNOWLEDGED
+            changed.append("state")
+    if kind in FOLLOW_UP_KINDS:
+        case.last_update_at, case.update_due = now, update_due(case.organization, now)
+        changed += ["last_update_at", "update_due"]
+    case.save(update_fields=changed)
+    audit.record("message.to_reporter", actor=author, case=case, message=message.pk, kind=kind)
+    if sealed.report_content(report).get("reporter_email"):
+        notify_reporter(report, organization=case.organization)
     return message
 
 
 def case_team_panel(case, *, viewer):
     """Recusals, fallback state and (for leads) the audit trail shown beside a case."""
-    from cocdesk.common.models import AuditEvent
-
     from ..forms import RecuseMemberForm, ReinstateForm
-    from ..rules import is_under_fallback
 
     is_lead = viewer.has_perm("cases.manage_recusals", case)
     panel = {
         "recusals": case.recusals.filter(is_active=True).select_related("membership"),
-        "under_fallback": is_under_fallback(case),
+        "under_fallback": is_under_fallback(case) or case.fallback_escalated_at is not None,
         "can_manage_recusals": is_lead,
         "audit_trail": None,
     }

@@ -1,5 +1,6 @@
 from .case import Case
 from .recusal import Recusal
 from .report import Message, Receipt, Report
+from .work import DeadlineAlert, ImmediateAction, Note
 
-__all__ = ["Case", "Message", "Receipt", "Recusal", "Report"]
+__all__ = ["Case", "DeadlineAlert", "ImmediateAction", "Message", "Note", "Receipt", "Recusal", "Report"]

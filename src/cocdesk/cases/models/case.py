@@ -4,7 +4,7 @@ from django.db.models import Count, F, Q
 from cocdesk.common.models import TimeStampedModel
 from cocdesk.orgs.models import Membership
 
-from ..enums import CaseState, Channel
+from ..enums import CaseState, Channel, Finding
 
 
 class CaseQuerySet(models.QuerySet):
@@ -28,7 +28,10 @@ class CaseQuerySet(models.QuerySet):
             )
             .filter(
                 Q(organization__in=handled_orgs)
-                | Q(organization__in=fallback_orgs, recused_leads__gt=F("organization__recusal_threshold"))
+                | Q(
+                    Q(recused_leads__gt=F("organization__recusal_threshold")) | Q(fallback_escalated_at__isnull=False),
+                    organization__in=fallback_orgs,
+                )
             )
             .exclude(pk__in=recused_cases)
         )
@@ -50,6 +53,19 @@ class Case(TimeStampedModel):
     acknowledge_due = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     update_due = models.DateTimeField()
+    last_update_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    fallback_escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="A deadline stayed missed and the case was handed to fallback members."
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
+    )
+    assignees = models.ManyToManyField("orgs.Membership", blank=True, related_name="assigned_cases")
+    violation = models.CharField(max_length=12, choices=Finding.choices, blank=True)
+    sealed_triage = models.BinaryField(null=True, blank=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
 
     key_id = models.CharField(max_length=32)
     wrapped_data_key = models.BinaryField(null=True, help_text="Empty once the case has been erased.")

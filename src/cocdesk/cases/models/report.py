@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from ..enums import Channel, MessageDirection
+from ..enums import Channel, MessageDirection, MessageKind
 
 
 class Report(models.Model):
@@ -42,6 +42,7 @@ class Message(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="messages")
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=16, choices=MessageDirection.choices)
+    kind = models.CharField(max_length=16, choices=MessageKind.choices, default=MessageKind.OTHER)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

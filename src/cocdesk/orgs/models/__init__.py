@@ -1,4 +1,5 @@
 from .membership import Membership
 from .organization import Organization, Space
+from .template import MessageTemplate, template_text
 
-__all__ = ["Membership", "Organization", "Space"]
+__all__ = ["Membership", "MessageTemplate", "Organization", "Space", "template_text"]

@@ -29,7 +29,16 @@ class Organization(TimeStampedModel):
     )
     appeal_window_days = models.PositiveIntegerField(default=policy.APPEAL_WINDOW_DAYS)
     retention_days = models.PositiveIntegerField(default=policy.RETENTION_DAYS)
+    fallback_escalation_hours = models.PositiveIntegerField(
+        default=policy.FALLBACK_ESCALATION_HOURS,
+        help_text="When a deadline stays missed this long after the leads were told, the fallback members step in.",
+    )
     categories = models.JSONField(default=policy.default_categories)
+    chat_webhook_url = models.URLField(
+        "Chat webhook for urgent pages",
+        blank=True,
+        help_text="A Slack- or Matrix-compatible incoming webhook. Pages carry the case reference only.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -1,0 +1,164 @@
+"""The case lifecycle: each change is one function that checks, saves, audits and notifies."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cocdesk.common import audit
+
+from ..enums import CaseState, Finding
+from ..models import Case, ImmediateAction, Note, Recusal
+from . import alerts
+from . import content as sealed
+
+# state change -> (states it may start from, state it leads to, permission)
+TRANSITIONS = {
+    "start_investigation": (
+        {CaseState.NEW, CaseState.ACKNOWLEDGED, CaseState.REOPENED},
+        CaseState.INVESTIGATING,
+        "cases.work_on_case",
+    ),
+    "close": ({CaseState.DECIDED}, CaseState.CLOSED, "cases.lead_case"),
+    "reopen": ({CaseState.DECIDED, CaseState.CLOSED}, CaseState.REOPENED, "cases.lead_case"),
+}
+
+
+class TransitionNotAllowed(ValidationError):
+    pass
+
+
+def require(user, permission, case):
+    if not user.has_perm(permission, case):
+        raise PermissionDenied
+
+
+def transition(case, name, *, by):
+    sources, target, permission = TRANSITIONS[name]
+    require(by, permission, case)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.state not in sources:
+            raise TransitionNotAllowed(f"A case that is {case.get_state_display().lower()} cannot be {name}d.")
+        previous = case.state
+        case.state = target
+        if target == CaseState.CLOSED:
+            case.closed_at = timezone.now()
+        case.save(update_fields=["state", "closed_at", "updated_at"])
+        audit.record(f"case.{name}", actor=by, case=case, **{"from": previous, "to": target})
+    return case
+
+
+def record_outcome(case, *, by, finding):
+    """The team's decision, told to the reporter through the outcome message (see messaging.py)."""
+    require(by, "cases.lead_case", case)
+    if case.state not in {CaseState.NEW, CaseState.ACKNOWLEDGED, CaseState.INVESTIGATING, CaseState.REOPENED}:
+        raise TransitionNotAllowed("This case already has a decision, or is closed.")
+    if finding not in Finding.values:
+        raise ValidationError("Choose whether it was a violation.")
+    case.state = CaseState.DECIDED
+    case.decided_at = timezone.now()
+    case.violation = finding
+    case.save(update_fields=["state", "decided_at", "violation", "updated_at"])
+    audit.record("case.decided", actor=by, case=case, finding=finding)
+    return case
+
+
+def assign(case, memberships, *, by):
+    require(by, "cases.work_on_case", case)
+    eligible = [
+        m
+        for m in memberships
+        if m.organization_id == case.organization_id and m.user.has_perm("cases.work_on_case", case)
+    ]
+    if len(eligible) != len(memberships):
+        raise ValidationError("Only team members who may see this case can be assigned to it.")
+    case.assignees.set(eligible)
+    audit.record("case.assigned", actor=by, case=case, assignees=sorted(m.user.get_username() for m in eligible))
+    return case
+
+
+def assign_to_me(case, membership, *, by):
+    return assign(case, [*case.assignees.all().exclude(pk=membership.pk), membership], by=by)
+
+
+def record_triage(case, answers, *, by, category, space, violation):
+    require(by, "cases.work_on_case", case)
+    if space is not None and space.organization_id != case.organization_id:
+        raise ValidationError("That space belongs to another organization.")
+    case.sealed_triage = sealed.seal(case, "triage", answers)
+    case.triaged_at = timezone.now()
+    case.category, case.space, case.violation = category, space, violation
+    case.is_urgent = case.is_urgent or answers.get("ongoing") == "yes" or answers.get("physical_danger") == "yes"
+    case.save(
+        update_fields=["sealed_triage", "triaged_at", "category", "space", "violation", "is_urgent", "updated_at"]
+    )
+    audit.record("case.triaged", actor=by, case=case, category=category)
+    return case
+
+
+def add_note(case, body, *, by):
+    require(by, "cases.work_on_case", case)
+    note = Note.objects.create(
+        case=case, author=by, created_at=timezone.now(), sealed_body=sealed.seal(case, "note", {"body": body})
+    )
+    audit.record("case.note_added", actor=by, case=case, note=note.pk)
+    return note
+
+
+def record_immediate_action(case, description, *, by):
+    """Any lead may act alone to keep people safe; the action is recorded and the team asked to review it."""
+    require(by, "cases.lead_case", case)
+    with transaction.atomic():
+        action = ImmediateAction.objects.create(
+            case=case,
+            taken_by=by,
+            taken_at=timezone.now(),
+            sealed_description=sealed.seal(case, "immediate-action", {"description": description}),
+        )
+        audit.record("case.immediate_action", actor=by, case=case, action=action.pk)
+        alerts.ask_team_to_review(case, taken_by=by)
+    return action
+
+
+def review_immediate_action(action, *, by):
+    require(by, "cases.work_on_case", action.case)
+    if action.taken_by_id == by.pk:
+        raise ValidationError("Someone other than the lead who acted reviews the action.")
+    action.reviewed_by, action.reviewed_at = by, timezone.now()
+    action.save(update_fields=["reviewed_by", "reviewed_at"])
+    audit.record("case.immediate_action_reviewed", actor=by, case=action.case, action=action.pk)
+    return action
+
+
+def merge(case, *, into, by):
+    """Folds a duplicate into another case. Its reports stay where they are, sealed with their own key, and each
+    reporter's receipt keeps working; every recusal follows them, so nobody excluded gains access."""
+    require(by, "cases.lead_case", case)
+    require(by, "cases.lead_case", into)
+    if into.pk == case.pk or into.organization_id != case.organization_id:
+        raise ValidationError("Choose another case of the same organization.")
+    if case.state == CaseState.MERGED or into.state == CaseState.MERGED:
+        raise TransitionNotAllowed("A merged case cannot be merged again; merge into the case it went to.")
+    with transaction.atomic():
+        _share_recusals(case, into, by=by)
+        _share_recusals(into, case, by=by)
+        case.state, case.merged_into = CaseState.MERGED, into
+        case.save(update_fields=["state", "merged_into", "updated_at"])
+        into.is_urgent = into.is_urgent or case.is_urgent
+        into.save(update_fields=["is_urgent", "updated_at"])
+        audit.record("case.merged", actor=by, case=case, into=into.reference)
+        audit.record("case.merge_received", actor=by, case=into, merged=case.reference)
+    return into
+
+
+def _share_recusals(source, target, *, by):
+    for recusal in Recusal.objects.active().filter(case=source):
+        if not Recusal.objects.active().filter(case=target, membership=recusal.membership).exists():
+            Recusal.objects.create(
+                case=target,
+                membership=recusal.membership,
+                reason=recusal.reason,
+                source=recusal.source,
+                created_by=by,
+                created_at=timezone.now(),
+            )

@@ -1,0 +1,132 @@
+"""Forms of the team's daily work on a case."""
+
+from django import forms
+
+from cocdesk.orgs.models import Membership
+
+from .enums import Finding, MessageKind
+from .forms import YES_NO
+
+TEAM_MESSAGE_KINDS = [
+    (MessageKind.ACKNOWLEDGEMENT, "Acknowledgement"),
+    (MessageKind.QUESTION, "Question"),
+    (MessageKind.UPDATE, "Update (restarts the 7-day clock)"),
+    (MessageKind.OTHER, "Other"),
+]
+
+
+class TeamMessageForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind", choices=TEAM_MESSAGE_KINDS, initial=MessageKind.OTHER, required=False)
+    body = forms.CharField(
+        label="Message to the reporter",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=50_000,
+        error_messages={"required": "Write the message before sending it."},
+    )
+
+
+class OutcomeForm(forms.Form):
+    """The follow-up the procedures name: the team discussed it, whether it was a violation, what was done."""
+
+    discussed = forms.BooleanField(
+        label="The Code of Conduct team discussed the situation",
+        error_messages={"required": "The outcome tells the reporter the team discussed it: tick it once it has."},
+    )
+    finding = forms.ChoiceField(label="Was it a violation of the Code of Conduct?", choices=Finding.choices)
+    actions_taken = forms.CharField(
+        label="What actions were taken (if any)",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=20_000,
+        error_messages={"required": "Say what was done, or that no action was taken."},
+    )
+    closing_words = forms.CharField(
+        label="Anything else for the reporter",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=20_000,
+    )
+
+    def compose(self, opening):
+        data = self.cleaned_data
+        finding = dict(Finding.choices)[data["finding"]]
+        parts = [
+            opening,
+            "",
+            "The Code of Conduct team discussed the situation.",
+            f"Our finding: {finding[0].lower() + finding[1:]}.",
+            f"What we did: {data['actions_taken'].strip()}",
+        ]
+        if data["closing_words"].strip():
+            parts += ["", data["closing_words"].strip()]
+        return "\n".join(parts)
+
+
+class TriageForm(forms.Form):
+    """The playbook's questions at initial receipt."""
+
+    what_happened = forms.CharField(
+        label="What happened (the team's summary)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=20_000,
+    )
+    violation = forms.ChoiceField(
+        label="Does it constitute a Code of Conduct violation?",
+        choices=[("", "Not decided yet"), *Finding.choices],
+        required=False,
+    )
+    bad_actor = forms.CharField(label="Who the bad actor was", required=False, max_length=2000)
+    ongoing = forms.ChoiceField(label="Is it ongoing?", choices=YES_NO, widget=forms.RadioSelect, initial="no")
+    physical_danger = forms.ChoiceField(
+        label="Is there a threat to anyone's physical safety?", choices=YES_NO, widget=forms.RadioSelect, initial="no"
+    )
+    category = forms.ChoiceField(label="Category", required=False)
+    space = forms.ModelChoiceField(label="Space", queryset=None, required=False, empty_label="Not in a listed space")
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        organization = case.organization
+        self.fields["category"].choices = [("", "Not categorised"), *[(c, c) for c in organization.categories]]
+        self.fields["space"].queryset = organization.spaces.all()
+
+    def answers(self):
+        return {name: self.cleaned_data[name] for name in ("what_happened", "bad_actor", "ongoing", "physical_danger")}
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label="Internal note (the reporter never sees it)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=50_000,
+        error_messages={"required": "Write the note before saving it."},
+    )
+
+
+class ImmediateActionForm(forms.Form):
+    description = forms.CharField(
+        label="What you did to keep people safe",
+        help_text="For example: the talk was stopped, venue security was called, the person was removed.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=20_000,
+        error_messages={"required": "Describe what was done."},
+    )
+
+
+class AssignForm(forms.Form):
+    assignees = forms.ModelMultipleChoiceField(
+        label="Assigned responders",
+        queryset=Membership.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        handlers = Membership.objects.active().filter(organization=case.organization).select_related("user")
+        allowed = [m.pk for m in handlers if m.user.has_perm("cases.work_on_case", case)]
+        self.fields["assignees"].queryset = handlers.filter(pk__in=allowed)
+        self.fields["assignees"].label_from_instance = lambda membership: membership.display_name
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(label="Merge this case into case (reference)", max_length=32)
