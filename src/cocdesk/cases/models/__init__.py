@@ -1,6 +1,18 @@
+from .attachment import Attachment, SetAsideMail
 from .case import Case
 from .recusal import Recusal
 from .report import Message, Receipt, Report
 from .work import DeadlineAlert, ImmediateAction, Note
 
-__all__ = ["Case", "DeadlineAlert", "ImmediateAction", "Message", "Note", "Receipt", "Recusal", "Report"]
+__all__ = [
+    "Attachment",
+    "Case",
+    "DeadlineAlert",
+    "ImmediateAction",
+    "Message",
+    "Note",
+    "Receipt",
+    "Recusal",
+    "Report",
+    "SetAsideMail",
+]

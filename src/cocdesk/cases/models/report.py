@@ -15,6 +15,9 @@ class Report(models.Model):
     )
     has_contact = models.BooleanField(default=False, help_text="The reporter left a way to reach them.")
     submission_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    source_message_id = models.CharField(
+        max_length=300, blank=True, db_index=True, help_text="Message-ID of the mail this report came in."
+    )
     sealed_content = models.BinaryField()
 
     class Meta:
@@ -42,6 +45,8 @@ class Message(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="messages")
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=16, choices=MessageDirection.choices)
+    # The Message-ID of the mail a reporter wrote, so a mail delivered twice becomes one message.
+    source_message_id = models.CharField(max_length=300, blank=True, db_index=True)
     kind = models.CharField(max_length=16, choices=MessageKind.choices, default=MessageKind.OTHER)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
