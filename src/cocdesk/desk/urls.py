@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import admin_views, audit_views, case_views, recusal_views, views
+from . import admin_views, audit_views, case_views, recusal_views, staff_views, views
 from . import auth_views as team_auth
 
 app_name = "desk"
@@ -54,5 +54,8 @@ urlpatterns = [
         admin_views.MemberActionView.as_view(),
         name="org_member",
     ),
+    path("orgs/<slug:org_slug>/file-report/", staff_views.FileReportView.as_view(), name="file_report"),
+    path("filed/", staff_views.FiledReportsView.as_view(), name="filed_reports"),
+    path("spaces/<int:space_id>/debrief/", staff_views.DebriefView.as_view(), name="debrief"),
     path("orgs/<slug:org_slug>/audit/", audit_views.OrganizationAuditView.as_view(), name="org_audit"),
 ]

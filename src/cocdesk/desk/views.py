@@ -1,6 +1,7 @@
+from django.contrib import messages
 from django.db.models import Case as When_
 from django.db.models import F, When
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
@@ -65,7 +66,17 @@ class QueueView(VerifiedMemberRequiredMixin, ListView):
         return context
 
 
-class CaseMixin(VerifiedMemberRequiredMixin, NotFoundWhenDeniedMixin):
+class RefuseWritesOnErasedCaseMixin:
+    """Runs after the permission check: an erased case can be looked at, never written to."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and self.get_object().is_erased:
+            messages.error(request, "This case was erased: nothing can be added to it.")
+            return redirect("desk:case", reference=self.get_object().reference)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class CaseMixin(VerifiedMemberRequiredMixin, NotFoundWhenDeniedMixin, RefuseWritesOnErasedCaseMixin):
     def get_object(self, queryset=None):
         if not hasattr(self, "_case"):
             self._case = get_object_or_404(
