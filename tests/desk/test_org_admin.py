@@ -177,3 +177,31 @@ def test_the_link_made_at_sending_time_lets_the_member_choose_a_password(client,
     assert "Your password is saved" in done.content.decode()
     responder.user.refresh_from_db()
     assert responder.user.check_password(new_password)
+
+
+def test_admin_edits_templates_and_responders_start_from_them(admin_client, client, organization):
+    bodies = {
+        "acknowledgement": "We got it, {organization}. Update within {update_within_days} days.",
+        "question": "A question:",
+        "update": "Still on it.",
+        "outcome": "Decision reached.",
+    }
+    response = admin_client.post(f"/desk/orgs/{organization.slug}/templates/", bodies)
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="org.templates_changed").exists()
+    responder = member(organization, "responder")
+    case, _receipt = report_case(organization)
+    log_in(client, responder.user)
+    page = client.get(f"/desk/cases/{case.reference}/?template=acknowledgement").content.decode()
+    assert f"We got it, {organization.name}. Update within {organization.update_within_days} days." in page
+
+
+def test_an_empty_template_is_refused_and_the_others_are_kept(admin_client, organization):
+    response = admin_client.post(
+        f"/desk/orgs/{organization.slug}/templates/",
+        {"acknowledgement": "", "question": "Typed question text", "update": "u", "outcome": "o"},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "A template cannot be empty." in page and "Typed question text" in page
+    assert not organization.templates.exists()

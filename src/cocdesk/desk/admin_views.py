@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import View
 
 from cocdesk.orgs.domain import team as team_admin
-from cocdesk.orgs.forms import AddMemberForm, OrganizationSettingsForm, RolesForm
+from cocdesk.orgs.forms import AddMemberForm, MessageTemplatesForm, OrganizationSettingsForm, RolesForm
 from cocdesk.orgs.models import Organization
 
 from .access import VerifiedMemberRequiredMixin
@@ -88,3 +88,19 @@ class MemberActionView(OrganizationAdminMixin, View):
         except ValidationError as error:
             messages.error(request, error.messages[0])
         return redirect("desk:org_team", org_slug=org_slug)
+
+
+class TemplatesView(OrganizationAdminMixin, View):
+    def get(self, request, org_slug):
+        return self._render(MessageTemplatesForm(organization=self.organization))
+
+    def post(self, request, org_slug):
+        form = MessageTemplatesForm(request.POST, organization=self.organization)
+        if form.is_valid():
+            team_admin.save_templates(self.organization, form.cleaned_data, by=request.user)
+            messages.success(request, "Message templates saved.")
+            return redirect("desk:org_templates", org_slug=org_slug)
+        return self._render(form)
+
+    def _render(self, form):
+        return render(self.request, "desk/org_templates.html", {"organization": self.organization, "form": form})

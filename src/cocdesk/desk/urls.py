@@ -49,6 +49,7 @@ urlpatterns = [
     ),
     path("orgs/<slug:org_slug>/settings/", admin_views.SettingsView.as_view(), name="org_settings"),
     path("orgs/<slug:org_slug>/team/", admin_views.TeamView.as_view(), name="org_team"),
+    path("orgs/<slug:org_slug>/templates/", admin_views.TemplatesView.as_view(), name="org_templates"),
     path(
         "orgs/<slug:org_slug>/team/<int:membership_id>/",
         admin_views.MemberActionView.as_view(),

@@ -121,3 +121,28 @@ class AddMemberForm(RolesForm):
 
 class PasswordResetRequestForm(forms.Form):
     email = forms.EmailField(label="Your email")
+
+
+class MessageTemplatesForm(forms.Form):
+    """The organization's wording of each kind of message to reporters; {update_within_days},
+    {acknowledge_within_hours} and {organization} are filled in when used."""
+
+    def __init__(self, *args, organization, **kwargs):
+        from .models import MessageTemplate
+
+        super().__init__(*args, **kwargs)
+        for kind, label in MessageTemplate.Kind.choices:
+            self.fields[kind] = forms.CharField(
+                label=label,
+                widget=forms.Textarea(attrs={"rows": 5}),
+                max_length=20_000,
+                initial=_raw_template(organization, kind),
+                error_messages={"required": "A template cannot be empty."},
+            )
+
+
+def _raw_template(organization, kind):
+    from . import policy
+
+    template = organization.templates.filter(kind=kind).first()
+    return template.body if template else policy.DEFAULT_TEMPLATES[kind]

@@ -164,7 +164,7 @@ def html_to_text(html):
         text = "".join(extractor.parts)
     except Exception:  # HTMLParser is lenient; this is a last resort
         text = unescape(re.sub(r"<[^>]*>", " ", html))
-    return _tidy(text)
+    return _tidy("\n".join(line.strip() for line in text.split("\n")))
 
 
 def _collect(part, texts, attachments, *, skip_text=False):
@@ -216,9 +216,7 @@ def _keep_forwarded(part, attachments):
 
 def _keep_attachment(part, content, attachments, default_name=None):
     if len(content) > MAX_ATTACHMENT_BYTES:
-        raise UnusableMail(
-            f"attachment too large ({human_size(len(content))} > {human_size(MAX_ATTACHMENT_BYTES)})"
-        )
+        raise UnusableMail(f"attachment too large ({human_size(len(content))} > {human_size(MAX_ATTACHMENT_BYTES)})")
     content_type = part.get_content_type()
     try:
         filename = part.get_filename() or ""
@@ -250,7 +248,8 @@ def _tidy(text):
 
 class _TextExtractor(HTMLParser):
     BLOCK = {
-        *"p div li tr table ul ol dl dt dd blockquote pre hr section article header footer".split(),
+        *("p", "div", "li", "tr", "table", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "hr"),
+        *("section", "article", "header", "footer"),
         *(f"h{level}" for level in range(1, 7)),
     }
     SKIP = {"script", "style", "head", "template"}

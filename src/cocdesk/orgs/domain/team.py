@@ -80,3 +80,12 @@ def _keep_one_admin(membership):
     others = Membership.objects.active().filter(organization=membership.organization, is_admin=True)
     if not others.exclude(pk=membership.pk).exists():
         raise ValidationError("The organization needs at least one admin: make someone else admin first.")
+
+
+def save_templates(organization, bodies, *, by):
+    from ..models import MessageTemplate
+
+    with transaction.atomic():
+        for kind, body in bodies.items():
+            MessageTemplate.objects.update_or_create(organization=organization, kind=kind, defaults={"body": body})
+        audit.record("org.templates_changed", actor=by, organization=organization, kinds=sorted(bodies))

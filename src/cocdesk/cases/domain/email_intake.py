@@ -1,0 +1,314 @@
+"""Mail in: a report that arrives by email becomes a case, a reply becomes a message on its report.
+
+``take_in(raw, organization_slug=...)`` handles one RFC 822 message (the ``intake_mail`` pipe command and the
+``fetch_mail`` IMAP command both call it) and returns what became of it:
+
+- a **new report** through ``intake.submit_report`` (channel email): the subject and the text are the
+  description, the sender (From:) is the reporter's contact. Incident fields stay empty; the received time is
+  when the mail arrived here.
+- a **reply** (a Message from the reporter) when In-Reply-To/References name the Message-ID of a reporter notice
+  we sent for a report, or when the subject carries a case reference and the sender is that report's reporter.
+- a **duplicate** (nothing stored) when a mail with the same Message-ID was already taken in for the
+  organization: only a SHA-256 digest of the Message-ID is stored, never the header itself.
+- **set aside** (``SetAsideMail``, the raw bytes sealed under their own data key) when the mail is malformed,
+  too large, automatic, or addressed to an unknown organization; one WARNING line on ``cocdesk.intake`` says why,
+  without addresses, subjects or content. Nothing that arrives is dropped.
+
+Attachments are kept as ``Attachment`` rows sealed with the case's data key: name and type with
+``content.seal(case, "attachment-meta", ...)``, the bytes with AES-GCM bound to the attachment's row.
+
+The receipt that ``submit_report`` returns is discarded on purpose: mail leaves the system in clear (and the
+mail queue stores what it sends), so a receipt can never be emailed. A reporter by email follows up by replying
+to the team's notices, which thread back into their case as shown above.
+"""
+
+import hashlib
+import logging
+import os
+import re
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cocdesk.common import audit, crypto
+from cocdesk.notify.models import Notification
+from cocdesk.orgs.models import Organization
+
+from ..enums import Channel, MessageDirection
+from ..models import Attachment, Case, Message, Report, SetAsideMail
+from . import content as sealed
+from .email_parse import MAX_ATTACHMENT_BYTES, MAX_MESSAGE_BYTES, UnusableMail, parse_mail
+from .intake import AlreadySubmitted, submit_report
+from .references import REFERENCE_ALPHABET, submission_digest
+from .reporter import tell_team_reporter_wrote
+
+__all__ = ["MAX_ATTACHMENT_BYTES", "MAX_MESSAGE_BYTES", "Outcome", "take_in"]
+
+logger = logging.getLogger("cocdesk.intake")
+
+SET_ASIDE_KEY_ASSOCIATED = b"cocdesk:set-aside"
+SET_ASIDE_RAW_ASSOCIATED = b"cocdesk:set-aside:raw"
+NO_TEXT = "(The mail had no text; see its attachments.)"
+_SYMBOL = f"[{REFERENCE_ALPHABET}]"
+REFERENCE_IN_SUBJECT = re.compile(rf"(?<![A-Z0-9])({_SYMBOL}{{4}}-{_SYMBOL}{{4}}-{_SYMBOL}{{4}})(?![A-Z0-9])")
+
+
+@dataclass
+class Outcome:
+    kind: str  # "report", "reply", "duplicate" or "set_aside"
+    case: Case | None = None
+    report: Report | None = None
+    message: Message | None = None
+    set_aside: SetAsideMail | None = None
+    attachments: int = 0
+
+    @property
+    def summary(self):
+        """One line for a command's output: ids and counts, nothing from the mail."""
+        if self.kind == "set_aside":
+            return f"set aside (id {self.set_aside.pk}): {self.set_aside.reason}"
+        if self.kind == "duplicate":
+            return "already taken in; nothing stored"
+        what = "new report" if self.kind == "report" else "reply from the reporter"
+        return f"stored as a {what} (report id {self.report.pk}, {self.attachments} attachment(s))"
+
+
+def take_in(raw, *, organization_slug):
+    """Stores one incoming mail. Returns an Outcome; raises only when nothing could be stored at all (a
+    database error), so the caller leaves the mail where it is and it is tried again."""
+    raw = bytes(raw)
+    organization = Organization.objects.filter(slug=organization_slug).first()
+    if organization is None:
+        return set_aside(raw, None, "unknown organization")
+    try:
+        mail = parse_mail(raw)
+    except UnusableMail as unusable:
+        return set_aside(raw, organization, unusable.reason)
+    digest = source_digest(mail.message_id, raw)
+    try:
+        with transaction.atomic():
+            outcome = _store(organization, mail, digest)
+    except DatabaseError:
+        raise
+    except Exception as error:  # a mail we cannot file is kept aside rather than lost or retried forever
+        return set_aside(raw, organization, f"could not be stored ({type(error).__name__})")
+    if outcome.kind == "duplicate":
+        logger.info("mail already taken in (report id %s); nothing stored", outcome.report.pk)
+    else:
+        logger.info("mail %s", outcome.summary)
+    return outcome
+
+
+def source_digest(message_id, raw):
+    """SHA-256 of the Message-ID (or of the whole mail when it has none): what Report/Message keep."""
+    if message_id:
+        return hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
+    return hashlib.sha256(b"raw:" + raw).hexdigest()
+
+
+def _store(organization, mail, digest):
+    duplicate = _already_taken_in(organization, digest)
+    if duplicate is not None:
+        return duplicate
+    report = thread_target(organization, mail)
+    if report is not None:
+        return _store_reply(report, mail, digest)
+    return _store_report(organization, mail, digest)
+
+
+def _already_taken_in(organization, digest):
+    report = Report.objects.filter(case__organization=organization, source_message_id=digest).first()
+    if report is not None:
+        return Outcome("duplicate", case=report.case, report=report)
+    message = (
+        Message.objects.filter(case__organization=organization, source_message_id=digest)
+        .select_related("report", "case")
+        .first()
+    )
+    if message is not None:
+        return Outcome("duplicate", case=message.case, report=message.report, message=message)
+    return None
+
+
+def thread_target(organization, mail):
+    """The report this mail answers, or None for a new report."""
+    if mail.thread_ids:
+        candidates = {*mail.thread_ids, *(message_id.strip("<>") for message_id in mail.thread_ids)}
+        notice = (
+            Notification.objects.filter(
+                organization=organization, kind="reporter_notice", report__isnull=False, message_id__in=candidates
+            )
+            .select_related("report__case")
+            .order_by("-created_at")
+            .first()
+        )
+        if notice is not None and not notice.report.case.is_erased:
+            return notice.report
+    for reference in dict.fromkeys(REFERENCE_IN_SUBJECT.findall(mail.subject.upper())):
+        case = Case.objects.filter(organization=organization, reference=reference).first()
+        if case is None or case.is_erased:
+            continue
+        reports = Report.objects.filter(Q(case=case) | Q(case__merged_into=case)).select_related("case")
+        match = next(
+            (
+                report
+                for report in reports
+                if not report.case.is_erased
+                and _same_address(sealed.report_content(report).get("reporter_email", ""), mail.sender_address)
+            ),
+            None,
+        )
+        audit.record("mail.reference_checked", case=case, sender_matched=match is not None)
+        if match is not None:
+            return match
+    return None
+
+
+def _same_address(known, sender):
+    return bool(known) and known.strip().casefold() == sender.strip().casefold()
+
+
+def _with_subject(mail):
+    text = mail.text or NO_TEXT
+    return f"Subject: {mail.subject}\n\n{text}" if mail.subject else text
+
+
+def _store_report(organization, mail, digest):
+    answers = {"description": _with_subject(mail), "reporter_email": mail.sender_address}
+    if mail.sender_name:
+        answers["reporter_name"] = mail.sender_name
+    try:
+        # The receipt is dropped here: it may never travel by mail (see the module docstring).
+        case, _receipt = submit_report(
+            organization=organization,
+            answers=answers,
+            channel=Channel.EMAIL,
+            submission_token=f"mail:{organization.pk}:{digest}",
+        )
+    except AlreadySubmitted:
+        report = Report.objects.select_related("case").get(
+            submission_digest=submission_digest(f"mail:{organization.pk}:{digest}")
+        )
+        return Outcome("duplicate", case=report.case, report=report)
+    del _receipt
+    report = case.reports.get()
+    report.source_message_id = digest
+    report.save(update_fields=["source_message_id"])
+    kept = keep_attachments(case, report, None, mail.attachments)
+    audit.record("mail.received", reporter=True, case=case, became="report", report=report.pk, attachments=kept)
+    return Outcome("report", case=case, report=report, attachments=kept)
+
+
+def _store_reply(report, mail, digest):
+    report = Report.objects.select_for_update().select_related("case").get(pk=report.pk)
+    duplicate = _already_taken_in(report.case.organization, digest)
+    if duplicate is not None:
+        return duplicate
+    case = report.case
+    message = Message.objects.create(
+        case=case,
+        report=report,
+        direction=MessageDirection.FROM_REPORTER,
+        source_message_id=digest,
+        created_at=timezone.now(),
+        sealed_body=sealed.seal(case, "message", {"body": _with_subject(mail)}),
+    )
+    kept = keep_attachments(case, report, message, mail.attachments)
+    audit.record("message.from_reporter", reporter=True, case=case, message=message.pk, channel=Channel.EMAIL)
+    audit.record("mail.received", reporter=True, case=case, became="reply", report=report.pk, attachments=kept)
+    tell_team_reporter_wrote(case.merged_into or case)
+    return Outcome("reply", case=case, report=report, message=message, attachments=kept)
+
+
+# Attachments: sealed with the case's data key.
+
+
+def keep_attachments(case, report, message, items):
+    now = timezone.now()
+    for item in items:
+        attachment = Attachment.objects.create(
+            case=case,
+            report=report,
+            message=message,
+            size=len(item.content),
+            created_at=now,
+            sealed_meta=sealed.seal(
+                case, "attachment-meta", {"filename": item.filename, "content_type": item.content_type}
+            ),
+            sealed_content=b"",
+        )
+        # Sealed once the row has its id, so the bytes are bound to this attachment and no other.
+        attachment.sealed_content = seal_bytes(case, attachment.pk, item.content)
+        attachment.save(update_fields=["sealed_content"])
+    return len(items)
+
+
+def _attachment_associated(case, attachment_id):
+    return f"cocdesk:{case.reference}:attachment:{attachment_id}".encode()
+
+
+def _seal(key, data, associated):
+    nonce = os.urandom(crypto.NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, bytes(data), associated)
+
+
+def _unseal(key, sealed_bytes, associated):
+    sealed_bytes = bytes(sealed_bytes)
+    nonce, ciphertext = sealed_bytes[: crypto.NONCE_BYTES], sealed_bytes[crypto.NONCE_BYTES :]
+    return AESGCM(key).decrypt(nonce, ciphertext, associated)
+
+
+def seal_bytes(case, attachment_id, data):
+    return _seal(sealed.data_key(case), data, _attachment_associated(case, attachment_id))
+
+
+def unseal_bytes(case, attachment_id, sealed_bytes):
+    return _unseal(sealed.data_key(case), sealed_bytes, _attachment_associated(case, attachment_id))
+
+
+def attachment_meta(attachment):
+    """{"filename": ..., "content_type": ...} of an attachment (decrypted)."""
+    return sealed.unseal(attachment.case, "attachment-meta", attachment.sealed_meta)
+
+
+def attachment_content(attachment):
+    return unseal_bytes(attachment.case, attachment.pk, attachment.sealed_content)
+
+
+def describe_attachments(report):
+    """The attachments of a report for the case page: the row with its decrypted name and type."""
+    return [
+        {"attachment": attachment, **attachment_meta(attachment)}
+        for attachment in report.attachments.select_related("case")
+    ]
+
+
+# Mail set aside: sealed under a data key of its own, for an admin to look at.
+
+
+def set_aside(raw, organization, reason):
+    raw = bytes(raw)
+    data_key = AESGCM.generate_key(bit_length=256)
+    key_id, wrapped = crypto.wrap_data_key(data_key, SET_ASIDE_KEY_ASSOCIATED)
+    with transaction.atomic():
+        mail = SetAsideMail.objects.create(
+            organization=organization,
+            received_at=timezone.now(),
+            reason=reason[:200],
+            size=len(raw),
+            key_id=key_id,
+            wrapped_data_key=wrapped,
+            sealed_raw=_seal(data_key, raw, SET_ASIDE_RAW_ASSOCIATED),
+        )
+        audit.record("mail.set_aside", organization=organization, set_aside=mail.pk, reason=mail.reason, size=len(raw))
+    logger.warning("mail set aside (id %s): %s", mail.pk, reason)
+    return Outcome("set_aside", set_aside=mail)
+
+
+def set_aside_raw(mail):
+    """The raw bytes of a mail set aside, decrypted (for an admin, or to take it in again once fixed)."""
+    data_key = crypto.unwrap_data_key(mail.key_id, mail.wrapped_data_key, SET_ASIDE_KEY_ASSOCIATED)
+    return _unseal(data_key, mail.sealed_raw, SET_ASIDE_RAW_ASSOCIATED)
