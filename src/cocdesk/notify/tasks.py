@@ -25,7 +25,7 @@ def deliver_notification(notification_id):
 
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("recipient", "case", "organization", "report")
             .filter(pk=notification_id, state=Notification.State.PENDING)
             .first()
@@ -38,22 +38,42 @@ def deliver_notification(notification_id):
             return "cancelled"
         notification.attempts += 1
         try:
-            send(notification)
-        except DeliveryFailed as error:
-            notification.last_error = str(error)[:300]
-            notification.save(update_fields=["attempts", "last_error"])
+            with transaction.atomic():  # a savepoint: a database error while sending leaves the row writable
+                send(notification)
+        except Exception as error:  # noqa: BLE001 - whatever went wrong, the notification must stay queued
+            reason = str(error) if isinstance(error, DeliveryFailed) else f"unexpected {type(error).__name__}"
             delay = backoff(notification.attempts)
+            notification.last_error = reason[:300]
+            notification.next_attempt_at = timezone.now() + delay
+            notification.save(update_fields=["attempts", "last_error", "next_attempt_at"])
             logger.warning(
                 "notification %s not delivered (attempt %s): %s; retrying in %s",
                 notification.pk,
                 notification.attempts,
-                error,
+                reason,
                 delay,
             )
-            retry_at = timezone.now() + delay
+            retry_at = notification.next_attempt_at
             transaction.on_commit(lambda: deliver_notification.using(run_after=retry_at).enqueue(notification_id))
             return "retry scheduled"
         notification.state = Notification.State.SENT
         notification.sent_at = timezone.now()
         notification.save(update_fields=["attempts", "state", "sent_at", "last_error", "message_id"])
     return "sent"
+
+
+STALLED_AFTER = timedelta(minutes=5)
+
+
+def requeue_stalled(now=None):
+    """Puts back on the queue every pending notification whose attempt is long overdue (a worker stopped, a
+    task was lost): sending is idempotent, so an extra attempt can never send twice."""
+    now = now or timezone.now()
+    stalled = list(
+        Notification.objects.filter(
+            state=Notification.State.PENDING, next_attempt_at__lt=now - STALLED_AFTER
+        ).values_list("pk", flat=True)[:500]
+    )
+    for notification_id in stalled:
+        deliver_notification.enqueue(notification_id)
+    return len(stalled)

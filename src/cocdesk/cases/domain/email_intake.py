@@ -11,8 +11,9 @@
 - a **duplicate** (nothing stored) when a mail with the same Message-ID was already taken in for the
   organization: only a SHA-256 digest of the Message-ID is stored, never the header itself.
 - **set aside** (``SetAsideMail``, the raw bytes sealed under their own data key) when the mail is malformed,
-  too large, automatic, or addressed to an unknown organization; one WARNING line on ``cocdesk.intake`` says why,
-  without addresses, subjects or content. Nothing that arrives is dropped.
+  too large, automatic (Auto-Submitted, delivery reports), addressed to an unknown organization, or answers a
+  notice of another organization; one WARNING line on ``cocdesk.intake`` says why, without addresses, subjects
+  or content. Nothing that arrives is dropped.
 
 Attachments are kept as ``Attachment`` rows sealed with the case's data key: name and type with
 ``content.seal(case, "attachment-meta", ...)``, the bytes with AES-GCM bound to the attachment's row.
@@ -93,6 +94,8 @@ def take_in(raw, *, organization_slug):
             outcome = _store(organization, mail, digest)
     except DatabaseError:
         raise
+    except UnusableMail as unusable:
+        return set_aside(raw, organization, unusable.reason)
     except Exception as error:  # a mail we cannot file is kept aside rather than lost or retried forever
         return set_aside(raw, organization, f"could not be stored ({type(error).__name__})")
     if outcome.kind == "duplicate":
@@ -137,14 +140,15 @@ def thread_target(organization, mail):
     """The report this mail answers, or None for a new report."""
     if mail.thread_ids:
         candidates = {*mail.thread_ids, *(message_id.strip("<>") for message_id in mail.thread_ids)}
-        notice = (
-            Notification.objects.filter(
-                organization=organization, kind="reporter_notice", report__isnull=False, message_id__in=candidates
-            )
+        notices = (
+            Notification.objects.filter(kind="reporter_notice", report__isnull=False, message_id__in=candidates)
             .select_related("report__case")
             .order_by("-created_at")
-            .first()
         )
+        notice = next((notice for notice in notices if notice.organization_id == organization.pk), None)
+        if notice is None and notices:
+            # Another organization's reporter answered into this mailbox: never let this team read it.
+            raise UnusableMail("a reply to a notice of another organization")
         if notice is not None and not notice.report.case.is_erased:
             return notice.report
     for reference in dict.fromkeys(REFERENCE_IN_SUBJECT.findall(mail.subject.upper())):

@@ -54,9 +54,11 @@ class ParsedMail:
 
 
 def human_size(size):
-    if size >= MIB:
-        return f"{size / MIB:.1f} MiB".replace(".0 MiB", " MiB")
-    return f"{size / 1024:.1f} KiB".replace(".0 KiB", " KiB")
+    """'12.3 MiB', '10 MiB' (exact), '512 KiB', '300 bytes'."""
+    for unit, name in ((MIB, "MiB"), (1024, "KiB")):
+        if size >= unit:
+            return f"{size // unit} {name}" if size % unit == 0 else f"{size / unit:.1f} {name}"
+    return f"{size} bytes"
 
 
 def parse_mail(raw):
@@ -277,7 +279,7 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag):
         if tag in self.SKIP:
             self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BLOCK:
+        elif tag in self.BLOCK and tag != "li":
             self.parts.append("\n")
             self.preformatted = max(0, self.preformatted - (tag == "pre"))
         elif tag == "a" and self.links:

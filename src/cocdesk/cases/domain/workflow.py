@@ -11,15 +11,16 @@ from ..models import Case, ImmediateAction, Note, Recusal
 from . import alerts
 from . import content as sealed
 
-# state change -> (states it may start from, state it leads to, permission)
+# state change -> (states it may start from, state it leads to, permission, what it does in words)
 TRANSITIONS = {
     "start_investigation": (
         {CaseState.NEW, CaseState.ACKNOWLEDGED, CaseState.REOPENED},
         CaseState.INVESTIGATING,
         "cases.work_on_case",
+        "put under investigation",
     ),
-    "close": ({CaseState.DECIDED}, CaseState.CLOSED, "cases.lead_case"),
-    "reopen": ({CaseState.DECIDED, CaseState.CLOSED}, CaseState.REOPENED, "cases.lead_case"),
+    "close": ({CaseState.DECIDED}, CaseState.CLOSED, "cases.lead_case", "closed before a decision is recorded"),
+    "reopen": ({CaseState.DECIDED, CaseState.CLOSED}, CaseState.REOPENED, "cases.lead_case", "reopened"),
 }
 
 
@@ -33,12 +34,12 @@ def require(user, permission, case):
 
 
 def transition(case, name, *, by):
-    sources, target, permission = TRANSITIONS[name]
+    sources, target, permission, in_words = TRANSITIONS[name]
     require(by, permission, case)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.state not in sources:
-            raise TransitionNotAllowed(f"A case that is {case.get_state_display().lower()} cannot be {name}d.")
+            raise TransitionNotAllowed(f"A case that is {case.get_state_display().lower()} cannot be {in_words}.")
         previous = case.state
         case.state = target
         if target == CaseState.CLOSED:
@@ -115,7 +116,7 @@ def record_immediate_action(case, description, *, by):
             taken_at=timezone.now(),
             sealed_description=sealed.seal(case, "immediate-action", {"description": description}),
         )
-        audit.record("case.immediate_action", actor=by, case=case, action=action.pk)
+        audit.record("case.immediate_action", actor=by, case=case, immediate_action=action.pk)
         alerts.ask_team_to_review(case, taken_by=by)
     return action
 
@@ -126,7 +127,7 @@ def review_immediate_action(action, *, by):
         raise ValidationError("Someone other than the lead who acted reviews the action.")
     action.reviewed_by, action.reviewed_at = by, timezone.now()
     action.save(update_fields=["reviewed_by", "reviewed_at"])
-    audit.record("case.immediate_action_reviewed", actor=by, case=action.case, action=action.pk)
+    audit.record("case.immediate_action_reviewed", actor=by, case=action.case, immediate_action=action.pk)
     return action
 
 
