@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import admin_views, audit_views, case_views, recusal_views, staff_views, views
+from . import admin_views, attachment_views, audit_views, case_views, recusal_views, staff_views, views
 from . import auth_views as team_auth
 
 app_name = "desk"
@@ -38,6 +38,11 @@ urlpatterns = [
         "cases/<str:reference>/immediate-actions/<int:action_id>/review/",
         case_views.ReviewActionView.as_view(),
         name="review_action",
+    ),
+    path(
+        "cases/<str:reference>/attachments/<int:attachment_id>/",
+        attachment_views.AttachmentDownloadView.as_view(),
+        name="attachment",
     ),
     path("cases/<str:reference>/state/<str:transition>/", case_views.TransitionView.as_view(), name="transition"),
     path("cases/<str:reference>/recuse-me/", recusal_views.DeclareRecusalView.as_view(), name="declare_recusal"),

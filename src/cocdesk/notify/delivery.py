@@ -34,12 +34,15 @@ def _send_mail(notification):
     body = account_mail_body(notification) if notification.kind in ACCOUNT_SUBJECTS else notification.body
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "localhost"
     notification.message_id = notification.message_id or make_msgid(domain=domain)
+    # A reporter's reply must reach the organization's mailbox, where mail intake threads it into the case.
+    reply_to = [notification.organization.reporting_email] if notification.report_id else []
     message = EmailMessage(
         notification.subject,
         body,
         settings.DEFAULT_FROM_EMAIL,
         [address],
         headers={"Message-ID": notification.message_id, "Auto-Submitted": "auto-generated"},
+        reply_to=[address for address in reply_to if address],
     )
     try:
         message.send()

@@ -12,6 +12,7 @@ from ..models import Message, Report
 from ..rules import is_under_fallback
 from . import content as sealed
 from .deadlines import update_due
+from .email_intake import describe_attachments
 from .workflow import require
 
 # Messages that count as the procedures' follow-up within a week: they restart the update clock.
@@ -32,6 +33,7 @@ def read_case(case, *, reader):
             {
                 "report": report,
                 "sections": ReportForm.describe(sealed.report_content(report)),
+                "attachments": describe_attachments(report),
                 "messages": [
                     {"message": message, "body": sealed.message_body(message)} for message in report.messages.all()
                 ],
