@@ -60,12 +60,18 @@ class CaseActionView(CaseMixin, View):
 
 class TransitionView(CaseActionView):
     permission_required = "cases.view_case"
+    DONE = {
+        "start_investigation": "The case is under investigation.",
+        "close": "The case is closed.",
+        "reopen": "The case is reopened; the reporter is owed news within the update window again.",
+    }
 
     def act(self, case, form):
         name = self.kwargs["transition"]
         if name not in TRANSITIONS:
             raise Http404("Not found")
         workflow.transition(case, name, by=self.request.user)
+        messages.success(self.request, self.DONE[name])
 
 
 class MessageReporterView(CaseActionView):

@@ -74,6 +74,7 @@ def requeue_stalled(now=None):
             state=Notification.State.PENDING, next_attempt_at__lt=now - STALLED_AFTER
         ).values_list("pk", flat=True)[:500]
     )
+    Notification.objects.filter(pk__in=stalled).update(next_attempt_at=now + STALLED_AFTER)
     for notification_id in stalled:
         deliver_notification.enqueue(notification_id)
     return len(stalled)

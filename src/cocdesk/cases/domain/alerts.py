@@ -59,3 +59,9 @@ def ask_team_to_review(case, *, taken_by):
         subject=f"[CoC Desk] Please review an immediate action on case {case.reference}",
         lines=[f"A lead acted alone on urgent case {case.reference}. The team is asked to review what was done."],
     )
+
+
+def assignees_or_team(case):
+    """The assigned members who may still see the case; if none is left, everyone who handles it."""
+    assignees = [m for m in case.assignees.select_related("user") if m.user.has_perm("cases.view_case", case)]
+    return assignees or eligible_handlers(case)

@@ -33,7 +33,7 @@ def _alert_once(case, kind, due, stage, now):
                 case=case, deadline=kind, due_at=due, stage=stage, defaults={"created_at": now}
             )
             if created:
-                SENDERS[stage](case, kind, due)
+                SENDERS[stage](case, kind, due, now)
                 audit.record(f"deadline.{stage}", case=case, deadline=kind, due=due.isoformat())
     except IntegrityError:
         return False
@@ -44,10 +44,9 @@ def _what(kind):
     return "acknowledge the report" if kind == DeadlineKind.ACKNOWLEDGE else "send the reporter a resolution or update"
 
 
-def _remind(case, kind, due):
-    assignees = list(case.assignees.select_related("user"))
+def _remind(case, kind, due, now):
     notify_members(
-        assignees or alerts.eligible_handlers(case),
+        alerts.assignees_or_team(case),
         case=case,
         kind="deadline_reminder",
         subject=f"[CoC Desk] Reminder: case {case.reference} is due {due:%Y-%m-%d %H:%M %Z}",
@@ -55,7 +54,7 @@ def _remind(case, kind, due):
     )
 
 
-def _escalate(case, kind, due):
+def _escalate(case, kind, due, now):
     notify_members(
         alerts.leads(case),
         case=case,
@@ -68,8 +67,8 @@ def _escalate(case, kind, due):
     )
 
 
-def _escalate_to_fallback(case, kind, due):
-    Case.objects.filter(pk=case.pk).update(fallback_escalated_at=timezone.now())
+def _escalate_to_fallback(case, kind, due, now):
+    Case.objects.filter(pk=case.pk).update(fallback_escalated_at=now)
     case.refresh_from_db(fields=["fallback_escalated_at"])
     notify_members(
         alerts.fallback_members(case),

@@ -37,6 +37,27 @@ def recuse(case, membership, *, reason, source, by=None, note=""):
         audit.record(
             "case.recusal", actor=by, case=case, member=membership.user.get_username(), reason=reason, source=source
         )
+        case.assignees.remove(membership)
+        for other in merge_group(case):
+            if other.pk != case.pk and not Recusal.objects.active().filter(case=other, membership=membership).exists():
+                Recusal.objects.create(
+                    case=other,
+                    membership=membership,
+                    reason=reason,
+                    source=source,
+                    created_by=by,
+                    created_at=recusal.created_at,
+                )
+                other.assignees.remove(membership)
+                audit.record(
+                    "case.recusal",
+                    actor=by,
+                    case=other,
+                    member=membership.user.get_username(),
+                    reason=reason,
+                    source=source,
+                    through=case.reference,
+                )
         if source == RecusalSource.AUTOMATIC:
             notify_members(
                 case_leads(case),
@@ -89,8 +110,21 @@ def reinstate(recusal, *, by, reason):
         recusal.sealed_end_reason = sealed.seal(recusal.case, "reinstatement", {"reason": reason})
         recusal.save(update_fields=["is_active", "ended_at", "ended_by", "sealed_end_reason"])
         audit.record("case.recusal_ended", actor=by, case=recusal.case, member=recusal.membership.user.get_username())
+        group = [other.pk for other in merge_group(recusal.case) if other.pk != recusal.case_id]
+        Recusal.objects.active().filter(case__in=group, membership=recusal.membership).exclude(
+            source=RecusalSource.REPORTER
+        ).update(is_active=False, ended_at=recusal.ended_at, ended_by=by)
     return recusal
 
 
 def case_leads(case):
     return Membership.objects.active().filter(organization=case.organization, is_lead=True).select_related("user")
+
+
+def merge_group(case):
+    """A case, the case it was merged into, and every case merged into that one: one incident, one set of
+    recusals."""
+    from ..models import Case
+
+    root = case.merged_into or case
+    return [root, *Case.objects.filter(merged_into=root)]

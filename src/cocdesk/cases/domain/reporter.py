@@ -53,9 +53,8 @@ def add_reporter_message(receipt, body):
 
 
 def tell_team_reporter_wrote(case):
-    assignees = list(case.assignees.select_related("user"))
     notify_members(
-        assignees or alerts.eligible_handlers(case),
+        alerts.assignees_or_team(case),
         case=case,
         kind="reporter_wrote",
         subject=f"[CoC Desk] The reporter wrote on case {case.reference}",

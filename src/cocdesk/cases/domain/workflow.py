@@ -10,6 +10,7 @@ from ..enums import CaseState, Finding
 from ..models import Case, ImmediateAction, Note, Recusal
 from . import alerts
 from . import content as sealed
+from .deadlines import acknowledge_due, update_due
 
 # state change -> (states it may start from, state it leads to, permission, what it does in words)
 TRANSITIONS = {
@@ -42,9 +43,13 @@ def transition(case, name, *, by):
             raise TransitionNotAllowed(f"A case that is {case.get_state_display().lower()} cannot be {in_words}.")
         previous = case.state
         case.state = target
+        now = timezone.now()
         if target == CaseState.CLOSED:
-            case.closed_at = timezone.now()
-        case.save(update_fields=["state", "closed_at", "updated_at"])
+            case.closed_at = now
+        if target == CaseState.REOPENED:
+            # The reporter is owed news again: the 7-day clock starts afresh.
+            case.last_update_at, case.update_due = now, update_due(case.organization, now)
+        case.save(update_fields=["state", "closed_at", "last_update_at", "update_due", "updated_at"])
         audit.record(f"case.{name}", actor=by, case=case, **{"from": previous, "to": target})
     return case
 
@@ -89,11 +94,26 @@ def record_triage(case, answers, *, by, category, space, violation):
     case.sealed_triage = sealed.seal(case, "triage", answers)
     case.triaged_at = timezone.now()
     case.category, case.space, case.violation = category, space, violation
-    case.is_urgent = case.is_urgent or answers.get("ongoing") == "yes" or answers.get("physical_danger") == "yes"
+    became_urgent = not case.is_urgent and (answers.get("ongoing") == "yes" or answers.get("physical_danger") == "yes")
+    if became_urgent:
+        case.is_urgent = True
+        if case.acknowledged_at is None:
+            case.acknowledge_due = min(case.acknowledge_due, acknowledge_due(case.organization, case.triaged_at, True))
     case.save(
-        update_fields=["sealed_triage", "triaged_at", "category", "space", "violation", "is_urgent", "updated_at"]
+        update_fields=[
+            "sealed_triage",
+            "triaged_at",
+            "category",
+            "space",
+            "violation",
+            "is_urgent",
+            "acknowledge_due",
+            "updated_at",
+        ]
     )
     audit.record("case.triaged", actor=by, case=case, category=category)
+    if became_urgent:
+        alerts.page_leads(case)
     return case
 
 
@@ -125,6 +145,8 @@ def review_immediate_action(action, *, by):
     require(by, "cases.work_on_case", action.case)
     if action.taken_by_id == by.pk:
         raise ValidationError("Someone other than the lead who acted reviews the action.")
+    if action.reviewed_at is not None:
+        raise ValidationError("This action was reviewed already.")
     action.reviewed_by, action.reviewed_at = by, timezone.now()
     action.save(update_fields=["reviewed_by", "reviewed_at"])
     audit.record("case.immediate_action_reviewed", actor=by, case=action.case, immediate_action=action.pk)
@@ -140,13 +162,23 @@ def merge(case, *, into, by):
         raise ValidationError("Choose another case of the same organization.")
     if case.state == CaseState.MERGED or into.state == CaseState.MERGED:
         raise TransitionNotAllowed("A merged case cannot be merged again; merge into the case it went to.")
+    if case.acknowledged_at is None:
+        raise TransitionNotAllowed("Acknowledge this report first, so its reporter hears from you, then merge it.")
     with transaction.atomic():
-        _share_recusals(case, into, by=by)
-        _share_recusals(into, case, by=by)
+        # One level only: cases merged into this one now belong to the new target too.
+        Case.objects.filter(merged_into=case).update(merged_into=into)
+        group = [into, *Case.objects.filter(merged_into=into), case]
+        for source in group:
+            for target in group:
+                if source.pk != target.pk:
+                    _share_recusals(source, target, by=by)
         case.state, case.merged_into = CaseState.MERGED, into
         case.save(update_fields=["state", "merged_into", "updated_at"])
+        became_urgent = case.is_urgent and not into.is_urgent
         into.is_urgent = into.is_urgent or case.is_urgent
         into.save(update_fields=["is_urgent", "updated_at"])
+        if became_urgent:
+            alerts.page_leads(into)
         audit.record("case.merged", actor=by, case=case, into=into.reference)
         audit.record("case.merge_received", actor=by, case=into, merged=case.reference)
     return into
