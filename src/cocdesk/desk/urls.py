@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import admin_views, attachment_views, audit_views, case_views, recusal_views, staff_views, views
+from . import (
+    admin_views,
+    attachment_views,
+    audit_views,
+    case_views,
+    recusal_views,
+    set_aside_views,
+    staff_views,
+    views,
+)
 from . import auth_views as team_auth
 
 app_name = "desk"
@@ -63,5 +72,16 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/file-report/", staff_views.FileReportView.as_view(), name="file_report"),
     path("filed/", staff_views.FiledReportsView.as_view(), name="filed_reports"),
     path("spaces/<int:space_id>/debrief/", staff_views.DebriefView.as_view(), name="debrief"),
+    path("orgs/<slug:org_slug>/set-aside/", set_aside_views.SetAsideListView.as_view(), name="set_aside"),
+    path(
+        "orgs/<slug:org_slug>/set-aside/<int:mail_id>/",
+        set_aside_views.SetAsideDownloadView.as_view(),
+        name="set_aside_download",
+    ),
+    path(
+        "orgs/<slug:org_slug>/set-aside/<int:mail_id>/handled/",
+        set_aside_views.SetAsideHandledView.as_view(),
+        name="set_aside_handled",
+    ),
     path("orgs/<slug:org_slug>/audit/", audit_views.OrganizationAuditView.as_view(), name="org_audit"),
 ]

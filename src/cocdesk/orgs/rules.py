@@ -35,3 +35,14 @@ def handles_cases_in(user, organization):
 
 rules.add_perm("orgs.file_report", may_file_for_someone)
 rules.add_perm("orgs.read_debrief", handles_cases_in)
+
+
+@rules.predicate
+def is_lead_in(user, organization):
+    if not user.is_authenticated or organization is None:
+        return False
+    return Membership.objects.active().filter(user=user, organization=organization, is_lead=True).exists()
+
+
+# Mail that could not become a report may hold one: the leads look at it, not the admins.
+rules.add_perm("orgs.review_set_aside_mail", is_lead_in)
