@@ -31,9 +31,6 @@ class Throttle:
     def note_failure(self, request):
         self._increment(_client_tag(self.scope, request))
 
-    def reset(self, request):
-        cache.delete(_client_tag(self.scope, request))
-
     def is_blocked_key(self, name):
         return self._count(self._named(name)) >= self.limit
 

@@ -42,7 +42,7 @@ def login_view(request):
         if accounts.login_is_blocked(request, username):
             error = LOGIN_THROTTLED
         elif form.is_valid():
-            accounts.clear_failed_logins(request, username)
+            accounts.clear_failed_logins(username)
             auth_login(request, form.get_user())
             if accounts.has_confirmed_authenticator(request.user):
                 return redirect(_with_next(reverse("desk:second_factor"), request))

@@ -29,7 +29,8 @@ def members_named_as_reported_person(organization, answers):
     reported = reported_person_identifiers(answers)
     if not reported:
         return []
-    team = Membership.objects.active().filter(organization=organization).select_related("user")
+    # Inactive members too: a member named while away must not read the report once they are back.
+    team = Membership.objects.filter(organization=organization).select_related("user")
     return [membership for membership in team if member_identifiers(membership) & reported]
 
 

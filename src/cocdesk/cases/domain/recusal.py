@@ -63,11 +63,12 @@ def recuse(case, membership, *, reason, source, by=None, note=""):
                 case_leads(case),
                 case=case,
                 kind="automatic_recusal",
-                subject=f"[CoC Desk] {membership.display_name} was recused from case {case.reference}",
+                subject=f"[CoC Desk] A team member was recused automatically from case {case.reference}",
+                # Who it is stays on the case page: a mail naming them would say who was reported.
                 lines=[
-                    f"{membership.display_name} was recused automatically from case {case.reference}: their "
-                    "identifiers match the reported person's.",
-                    "A lead can review this on the case page and reinstate them if it was a mistake.",
+                    f"A team member was recused automatically from case {case.reference} because of what the "
+                    "report says.",
+                    "A lead can see who on the case page, and reinstate them if it was a mistake.",
                 ],
             )
         if not was_under_fallback:

@@ -32,10 +32,11 @@ def note_failed_login(request, username):
     audit.record("member.login_failed", username=username[:150])
 
 
-def clear_failed_logins(request, username):
-    per_account, per_address = login_throttles()
+def clear_failed_logins(username):
+    """A right password clears its own account's count only: one valid account must not reset the address's count
+    while it guesses at others."""
+    per_account, _per_address = login_throttles()
     per_account.reset_key(username.lower())
-    per_address.reset(request)
 
 
 def has_confirmed_authenticator(user):
