@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests drive for real: Debian's chromium (browser journeys) and PostgreSQL.
+# Installs the system packages the tests drive for real: Debian's chromium (browser journeys), PostgreSQL and
+# Dovecot's IMAP server (mail intake).
 set -euo pipefail
 
 missing=()
