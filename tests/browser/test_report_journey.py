@@ -10,11 +10,9 @@ response must carry a Content-Security-Policy header.
 import re
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, member
+from tests.browser.helpers import Watched, answer_the_team, enrolled, log_in, open_case, open_follow_up, page_opener
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,87 +23,20 @@ TEAM_MESSAGE = "Thank you for telling us. Could you describe what he was wearing
 REPORTER_ADDITION = "A green hoodie with a conference speaker ribbon."
 
 
-class Watched:
-    """A page in its own browser context, recording console errors and document responses."""
-
-    def __init__(self, browser, base_url):
-        self.base_url = base_url
-        self.context = browser.new_context()
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(15_000)
-        self.console_errors = []
-        self.documents = []
-        self.page.on("console", self._on_console)
-        self.page.on("response", self._on_response)
-
-    def _on_console(self, message):
-        if message.type == "error":
-            self.console_errors.append(message.text)
-
-    def _on_response(self, response):
-        if response.request.resource_type == "document":
-            self.documents.append(response)
-
-    def goto(self, path):
-        return self.page.goto(self.base_url + path)
-
-    def check_security(self):
-        """No CSP violation on the console, and a CSP header on every page the browser loaded."""
-        violations = [text for text in self.console_errors if re.search(r"content.security.policy", text, re.I)]
-        assert violations == [], violations
-        assert self.documents, "no page was loaded"
-        for response in self.documents:
-            policy = response.header_value("content-security-policy")
-            assert policy, f"{response.url} ({response.status}) has no Content-Security-Policy header"
-            assert "default-src 'none'" in policy, (response.url, policy)
-
-    def close(self):
-        self.context.close()
-
-
 @pytest.fixture
 def open_page(browser, live_server):
     """Opens pages in fresh browser contexts (no shared cookies); closes them all after the test."""
-    opened = []
-
-    def open_():
-        watched = Watched(browser, live_server.url)
-        opened.append(watched)
-        return watched
-
-    yield open_
-    for watched in opened:
-        watched.close()
+    with page_opener(browser, live_server.url, kind=Watched) as open_:
+        yield open_
 
 
 @pytest.fixture
 def team(organization, space):
-    memberships = {
-        "rae": member(organization, "responder", username="rae"),
-        "robin": member(organization, "responder", username="robin"),
-        "lead": member(organization, "lead", username="lena"),
+    return {
+        "rae": enrolled(organization, "responder", "rae"),
+        "robin": enrolled(organization, "responder", "robin"),
+        "lead": enrolled(organization, "lead", "lena"),
     }
-    for membership in memberships.values():
-        TOTPDevice.objects.create(user=membership.user, name="Authenticator app", confirmed=True)
-    return memberships
-
-
-def current_code(username):
-    device = TOTPDevice.objects.get(user__username=username, confirmed=True)
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}"
-
-
-def log_in(watched, username):
-    """Password, then the second factor from the member's already-enrolled authenticator."""
-    page = watched.page
-    watched.goto("/desk/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
-    page.get_by_label("Code from your authenticator app").fill(current_code(username))
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Case queue")).to_be_visible()
 
 
 def test_report_reply_follow_up_and_exclusion(open_page, organization, space, team):
@@ -139,8 +70,7 @@ def test_report_reply_follow_up_and_exclusion(open_page, organization, space, te
     rae = open_page()
     page = rae.page
     log_in(rae, "rae")
-    page.get_by_role("link", name=reference).click()
-    expect(page.get_by_role("heading", name=f"Case {reference}")).to_be_visible()
+    open_case(rae, reference)
     expect(page.get_by_text(DESCRIPTION)).to_be_visible()
     for screen_name in SCREEN_NAMES.splitlines():
         expect(page.get_by_text(screen_name)).to_be_visible()
@@ -154,16 +84,9 @@ def test_report_reply_follow_up_and_exclusion(open_page, organization, space, te
 
     # 3. The reporter comes back with the receipt, reads the message and adds information.
     follow_up = open_page()
-    page = follow_up.page
-    follow_up.goto("/follow-up/")
-    page.get_by_label("Your receipt").fill(receipt)
-    page.get_by_role("button", name="Open my report").click()
-    expect(page.get_by_role("heading", name=f"Your report {reference}")).to_be_visible()
+    page = open_follow_up(follow_up, receipt, reference)
     expect(page.locator("article.message.from-team")).to_contain_text(TEAM_MESSAGE)
-    page.get_by_label("Add information or answer the team").fill(REPORTER_ADDITION)
-    page.get_by_role("button", name="Send to the team").click()
-    expect(page.get_by_role("status")).to_contain_text("Your message was sent to the team.")
-    expect(page.locator("article.message.from-reporter")).to_contain_text(REPORTER_ADDITION)
+    answer_the_team(follow_up, REPORTER_ADDITION)
     follow_up.check_security()
 
     # 4. Robin was excluded: no trace of the case in the queue, and its page does not exist for them.

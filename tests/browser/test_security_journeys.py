@@ -2,7 +2,7 @@
 second factor, recusal and reinstatement, fallback handling, and the organization audit log.
 
 Pages are opened in fresh browser contexts (no shared cookies) that record console errors and document responses;
-see ``Watched`` in test_report_journey.py.
+see ``Audited`` in tests/browser/helpers.py.
 """
 
 import base64
@@ -15,72 +15,18 @@ from playwright.sync_api import expect
 
 from cocdesk.cases.domain.recusal import recuse
 from cocdesk.cases.enums import RecusalReason, RecusalSource
-from tests.browser.test_report_journey import Watched, log_in
-from tests.factories import PASSWORD, member, report_case
+from tests.browser.helpers import enrolled, log_in, log_in_with_password, open_case, page_opener, queue_row
+from tests.factories import member, report_case
 
 pytestmark = [pytest.mark.browser]
 
 DESCRIPTION = "At the hackathon a mentor kept commenting on my body although I asked him to stop."
 
 
-class Audited(Watched):
-    """A watched page that also checks the security headers of every document and the DOM of the current page."""
-
-    def check_headers(self):
-        assert self.documents, "no page was loaded"
-        for response in self.documents:
-            where = f"{response.url} ({response.status})"
-            policy = response.header_value("content-security-policy")
-            assert policy, f"{where} has no Content-Security-Policy header"
-            directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
-            assert directives.get("default-src") == ["'none'"], (where, policy)
-            assert directives.get("script-src") == ["'self'"], (where, policy)
-            assert "'unsafe-inline'" not in policy, (where, policy)
-            assert response.header_value("referrer-policy") == "no-referrer", where
-            assert response.header_value("x-frame-options") == "DENY", where
-
-    def check_dom(self):
-        url = self.page.url
-        assert self.page.evaluate("document.querySelectorAll('script:not([src])').length") == 0, url
-        styled = self.page.evaluate("Array.from(document.querySelectorAll('[style]'), e => e.outerHTML.slice(0, 120))")
-        assert styled == [], (url, styled)
-
-    def check_all(self):
-        self.check_dom()
-        self.check_headers()
-        self.check_security()
-
-    def visited_paths(self):
-        return {re.sub(r"^https?://[^/]+", "", response.url).split("?")[0] for response in self.documents}
-
-
 @pytest.fixture
 def open_page(browser, live_server, transactional_db):
-    opened = []
-
-    def open_():
-        watched = Audited(browser, live_server.url)
-        opened.append(watched)
-        return watched
-
-    yield open_
-    for watched in opened:
-        watched.close()
-
-
-def enrolled(organization, role, username):
-    """A member whose authenticator app is already confirmed (log in with ``log_in``)."""
-    membership = member(organization, role, username=username)
-    TOTPDevice.objects.create(user=membership.user, name="Authenticator app", confirmed=True)
-    return membership
-
-
-def log_in_with_password(watched, username):
-    page = watched.page
-    watched.goto("/desk/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    with page_opener(browser, live_server.url) as open_:
+        yield open_
 
 
 def code_for_secret(secret):
@@ -98,10 +44,6 @@ def enrol_in_browser(watched):
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     return [code.strip() for code in page.locator("#recovery-codes li").all_inner_texts()]
-
-
-def queue_row(page, reference):
-    return page.locator("table.queue tbody tr", has_text=reference)
 
 
 def test_headers_and_csp_on_public_and_desk_pages(open_page, organization, space):
@@ -142,8 +84,7 @@ def test_headers_and_csp_on_public_and_desk_pages(open_page, organization, space
     page.get_by_role("link", name="Continue to the desk").click()
     expect(page.get_by_role("heading", name="Case queue")).to_be_visible()
     team.check_dom()
-    page.get_by_role("link", name=reference).click()
-    expect(page.get_by_role("heading", name=f"Case {reference}")).to_be_visible()
+    open_case(team, reference)
     expect(page.get_by_text(DESCRIPTION)).to_be_visible()
     team.check_dom()
     team.check_all()
@@ -187,8 +128,7 @@ def test_recused_responder_loses_the_case_until_a_lead_reinstates_them(open_page
     rosa = open_page()
     page = rosa.page
     log_in(rosa, "rosa")
-    page.get_by_role("link", name=reference).click()
-    expect(page.get_by_role("heading", name=f"Case {reference}")).to_be_visible()
+    open_case(rosa, reference)
     page.get_by_role("link", name="I have a conflict of interest with this case").click()
     expect(page.get_by_role("heading", name=f"Declare a conflict of interest with case {reference}")).to_be_visible()
     rosa.check_dom()

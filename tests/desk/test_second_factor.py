@@ -226,6 +226,16 @@ def test_guessing_codes_locks_the_second_factor_for_a_while(organization):
 # --- login throttling -------------------------------------------------------------------------------------------
 
 
+def throttled(client, user, password=PASSWORD):
+    """Tries the login form: whether it answered with the throttle message. A throttled login starts no session."""
+    response = password_login(client, user, password)
+    assert response.status_code == 200, "the login went through"
+    if LOGIN_THROTTLED not in response.content.decode():
+        return False
+    assert "_auth_user_id" not in client.session
+    return True
+
+
 def test_failed_passwords_block_the_account_even_with_the_right_password(organization):
     user = member(organization, "lead", username="Alice").user
     other = member(organization, "lead").user
@@ -239,11 +249,7 @@ def test_failed_passwords_block_the_account_even_with_the_right_password(organiz
         assert LOGIN_THROTTLED not in response.content.decode()
 
     # The owner, from another address, with the right password: refused with the throttle message.
-    owner = Client(REMOTE_ADDR="192.0.2.20")
-    response = password_login(owner, user)
-    assert response.status_code == 200
-    assert LOGIN_THROTTLED in response.content.decode()
-    assert "_auth_user_id" not in owner.session
+    assert throttled(Client(REMOTE_ADDR="192.0.2.20"), user)
     # Another account from the attacker's address is not blocked by it.
     assert password_login(attacker, other).status_code == 302
 
@@ -261,11 +267,27 @@ def test_the_per_address_limit_applies_across_usernames(organization):
             sprayer.post("/desk/login/", {"username": username, "password": "Winter2026!"})
             failures += 1
         username_number += 1
-    response = password_login(sprayer, victim)
-    assert response.status_code == 200
-    assert LOGIN_THROTTLED in response.content.decode()
+    assert throttled(sprayer, victim)
     # The same account from another address is fine: no single account reached its own limit.
     assert password_login(Client(REMOTE_ADDR="192.0.2.99"), victim).status_code == 302
+
+
+@override_settings(COCDESK_LOGIN_ATTEMPTS_PER_ADDRESS=3)
+def test_a_right_password_does_not_reset_the_per_address_count(organization):
+    """One valid account must not let an address go on guessing at others: a right login clears only its own
+    account's count."""
+    a, b, c = (member(organization, "lead").user for _ in range(3))
+    address = "198.51.100.77"
+    guesser = Client(REMOTE_ADDR=address)
+    for _attempt in range(2):
+        assert not throttled(guesser, a, password="wrong-password")
+    assert password_login(Client(REMOTE_ADDR=address), b).status_code == 302
+    assert not throttled(guesser, c, password="wrong-password")
+
+    # Three failures from the address, whatever came between: even B's right password is refused there now.
+    assert throttled(Client(REMOTE_ADDR=address), b)
+    # It is the address that is blocked, not B's account.
+    assert password_login(Client(REMOTE_ADDR="192.0.2.77"), b).status_code == 302
 
 
 def test_throttled_attempts_are_audited_without_the_address(organization):
