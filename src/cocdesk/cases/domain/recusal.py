@@ -104,6 +104,16 @@ def reinstate(recusal, *, by, reason):
         raise ValidationError("The reporter asked that this member never see the report; that cannot be undone.")
     if not reason.strip():
         raise ValidationError("Say why this member is reinstated: it is kept with the case.")
+    group = [other for other in merge_group(recusal.case) if other.pk != recusal.case_id]
+    if (
+        Recusal.objects.active()
+        .filter(case__in=group, membership=recusal.membership, source=RecusalSource.REPORTER)
+        .exists()
+    ):
+        raise ValidationError(
+            "The reporter of a related report asked that this member never see it; as the reports are handled "
+            "together, that cannot be undone."
+        )
     with transaction.atomic():
         recusal.is_active = False
         recusal.ended_at = timezone.now()
@@ -111,10 +121,17 @@ def reinstate(recusal, *, by, reason):
         recusal.sealed_end_reason = sealed.seal(recusal.case, "reinstatement", {"reason": reason})
         recusal.save(update_fields=["is_active", "ended_at", "ended_by", "sealed_end_reason"])
         audit.record("case.recusal_ended", actor=by, case=recusal.case, member=recusal.membership.user.get_username())
-        group = [other.pk for other in merge_group(recusal.case) if other.pk != recusal.case_id]
-        Recusal.objects.active().filter(case__in=group, membership=recusal.membership).exclude(
-            source=RecusalSource.REPORTER
-        ).update(is_active=False, ended_at=recusal.ended_at, ended_by=by)
+        for related in Recusal.objects.active().filter(case__in=group, membership=recusal.membership):
+            related.is_active, related.ended_at, related.ended_by = False, recusal.ended_at, by
+            related.sealed_end_reason = sealed.seal(related.case, "reinstatement", {"reason": reason})
+            related.save(update_fields=["is_active", "ended_at", "ended_by", "sealed_end_reason"])
+            audit.record(
+                "case.recusal_ended",
+                actor=by,
+                case=related.case,
+                member=recusal.membership.user.get_username(),
+                through=recusal.case.reference,
+            )
     return recusal
 
 

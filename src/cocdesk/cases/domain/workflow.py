@@ -8,9 +8,11 @@ from cocdesk.common import audit
 
 from ..enums import CaseState, Finding
 from ..models import Case, ImmediateAction, Note, Recusal
+from ..rules import is_under_fallback
 from . import alerts
 from . import content as sealed
 from .deadlines import acknowledge_due, update_due
+from .recusal import engage_fallback_if_needed
 
 # state change -> (states it may start from, state it leads to, permission, what it does in words)
 TRANSITIONS = {
@@ -168,6 +170,7 @@ def merge(case, *, into, by):
         # One level only: cases merged into this one now belong to the new target too.
         Case.objects.filter(merged_into=case).update(merged_into=into)
         group = [into, *Case.objects.filter(merged_into=into), case]
+        into_was_under_fallback = is_under_fallback(into)
         for source in group:
             for target in group:
                 if source.pk != target.pk:
@@ -176,9 +179,14 @@ def merge(case, *, into, by):
         case.save(update_fields=["state", "merged_into", "updated_at"])
         became_urgent = case.is_urgent and not into.is_urgent
         into.is_urgent = into.is_urgent or case.is_urgent
-        into.save(update_fields=["is_urgent", "updated_at"])
+        if became_urgent and into.acknowledged_at is None:
+            now = timezone.now()
+            into.acknowledge_due = min(into.acknowledge_due, acknowledge_due(into.organization, now, True))
+        into.save(update_fields=["is_urgent", "acknowledge_due", "updated_at"])
         if became_urgent:
             alerts.page_leads(into)
+        if not into_was_under_fallback:
+            engage_fallback_if_needed(into)
         audit.record("case.merged", actor=by, case=case, into=into.reference)
         audit.record("case.merge_received", actor=by, case=into, merged=case.reference)
     return into
@@ -186,6 +194,7 @@ def merge(case, *, into, by):
 
 def _share_recusals(source, target, *, by):
     for recusal in Recusal.objects.active().filter(case=source):
+        target.assignees.remove(recusal.membership)
         if not Recusal.objects.active().filter(case=target, membership=recusal.membership).exists():
             Recusal.objects.create(
                 case=target,
