@@ -149,3 +149,9 @@ def test_pages_have_no_inline_script_or_style(client, organization, reported, re
     assert "<style" not in html.lower()
     assert " style=" not in html.lower()
     assert_security_headers(response)
+
+
+def test_hsts_is_sent_over_https_only(client, db):
+    assert "Strict-Transport-Security" not in client.get("/")
+    secure = client.get("/", secure=True)
+    assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
