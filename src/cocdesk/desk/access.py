@@ -1,8 +1,11 @@
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+from cocdesk.orgs.models import Organization
 
 
 class VerifiedMemberRequiredMixin(AccessMixin):
@@ -21,3 +24,17 @@ def safe_next(request, default="desk:queue"):
     if candidate and url_has_allowed_host_and_scheme(candidate, {request.get_host()}, request.is_secure()):
         return candidate
     return reverse(default)
+
+
+class OrganizationPermissionMixin(VerifiedMemberRequiredMixin):
+    """For pages about an organization as a whole (its slug in the URL): the member needs
+    ``organization_permission`` from orgs/rules.py, else the page answers 404."""
+
+    organization_permission = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_verified():
+            self.organization = get_object_or_404(Organization, slug=kwargs["org_slug"])
+            if not request.user.has_perm(self.organization_permission, self.organization):
+                raise Http404("Not found")
+        return super().dispatch(request, *args, **kwargs)

@@ -2,24 +2,17 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import View
 
 from cocdesk.orgs.domain import team as team_admin
 from cocdesk.orgs.forms import AddMemberForm, MessageTemplatesForm, OrganizationSettingsForm, RolesForm
-from cocdesk.orgs.models import Organization
 
-from .access import VerifiedMemberRequiredMixin
+from .access import OrganizationPermissionMixin
 
 
-class OrganizationAdminMixin(VerifiedMemberRequiredMixin):
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.is_verified():
-            self.organization = get_object_or_404(Organization, slug=kwargs["org_slug"])
-            if not request.user.has_perm("orgs.manage", self.organization):
-                raise Http404("Not found")
-        return super().dispatch(request, *args, **kwargs)
+class OrganizationAdminMixin(OrganizationPermissionMixin):
+    organization_permission = "orgs.manage"
 
 
 class SettingsView(OrganizationAdminMixin, View):

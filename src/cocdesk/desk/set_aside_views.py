@@ -1,22 +1,16 @@
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import View
 
 from cocdesk.cases.domain.set_aside import mark_handled, read_set_aside
 from cocdesk.cases.models import SetAsideMail
-from cocdesk.orgs.models import Organization
 
-from .access import VerifiedMemberRequiredMixin
+from .access import OrganizationPermissionMixin
 
 
-class SetAsideMixin(VerifiedMemberRequiredMixin):
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.is_verified():
-            self.organization = get_object_or_404(Organization, slug=kwargs["org_slug"])
-            if not request.user.has_perm("orgs.review_set_aside_mail", self.organization):
-                raise Http404("Not found")
-        return super().dispatch(request, *args, **kwargs)
+class SetAsideMixin(OrganizationPermissionMixin):
+    organization_permission = "orgs.review_set_aside_mail"
 
     def get_mail(self):
         return get_object_or_404(SetAsideMail, organization=self.organization, pk=self.kwargs["mail_id"])

@@ -13,9 +13,9 @@ from cocdesk.cases.enums import Channel
 from cocdesk.cases.forms import ReportForm
 from cocdesk.cases.models import Report
 from cocdesk.orgs.enums import SpaceKind
-from cocdesk.orgs.models import Organization, Space
+from cocdesk.orgs.models import Space
 
-from .access import VerifiedMemberRequiredMixin
+from .access import OrganizationPermissionMixin, VerifiedMemberRequiredMixin
 
 
 class StaffReportForm(ReportForm):
@@ -27,13 +27,8 @@ class StaffReportForm(ReportForm):
     )
 
 
-class FileReportView(VerifiedMemberRequiredMixin, View):
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.user.is_verified():
-            self.organization = get_object_or_404(Organization, slug=kwargs["org_slug"])
-            if not request.user.has_perm("orgs.file_report", self.organization):
-                raise Http404("Not found")
-        return super().dispatch(request, *args, **kwargs)
+class FileReportView(OrganizationPermissionMixin, View):
+    organization_permission = "orgs.file_report"
 
     def get(self, request, org_slug):
         form = StaffReportForm(organization=self.organization, initial={"submission_token": secrets.token_urlsafe(24)})

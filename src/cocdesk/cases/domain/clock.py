@@ -18,10 +18,14 @@ def sweep(now=None):
     now = now or timezone.now()
     sent = 0
     cases = Case.objects.filter(state__in=OPEN_STATES).exclude(wrapped_data_key=None).select_related("organization")
+    # One query for what was already sent, so an every-minute sweep costs nothing per case that needs nothing new.
+    already_sent = set(
+        DeadlineAlert.objects.filter(case__state__in=OPEN_STATES).values_list("case_id", "deadline", "due_at", "stage")
+    )
     for case in cases:
         for kind, start, due in running_clocks(case):
             for stage in stages_due(case, start, due, now):
-                if _alert_once(case, kind, due, stage, now):
+                if (case.pk, kind, due, stage) not in already_sent and _alert_once(case, kind, due, stage, now):
                     sent += 1
     return sent
 
