@@ -23,6 +23,7 @@ DEFAULTS = {
     "keyring": "",
     "time_zone": "UTC",
     "base_url": "http://127.0.0.1:8000",
+    "email_backend": "django.core.mail.backends.smtp.EmailBackend",
     "email_host": "127.0.0.1",
     "email_port": 25,
     "email_host_user": "",
@@ -209,6 +210,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+EMAIL_BACKEND = CONFIG["email_backend"]
 EMAIL_HOST = CONFIG["email_host"]
 EMAIL_PORT = CONFIG["email_port"]
 EMAIL_HOST_USER = CONFIG["email_host_user"]
