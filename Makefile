@@ -54,3 +54,7 @@ format: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+.PHONY: bench
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run_benchmarks.py --write
