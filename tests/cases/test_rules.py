@@ -4,14 +4,19 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from cocdesk.cases.domain import recusal as recusals
 from cocdesk.cases.enums import RecusalReason, RecusalSource
 from cocdesk.cases.models import Case, Recusal
-from tests.factories import OrganizationFactory, member, report_case
+from cocdesk.orgs.rules import can
+from tests.factories import OrganizationFactory, SpaceFactory, UserFactory, member, report_case
 
 PERMS = ["cases.view_case", "cases.message_reporter"]
 
 
 def recuse(case, membership, *, active=True):
+    """An active recusal goes through the domain function, which keeps the case's fallback column true."""
+    if active:
+        return recusals.recuse(case, membership, reason=RecusalReason.CO_WORKER, source=RecusalSource.DECLARED)
     return Recusal.objects.create(
         case=case,
         membership=membership,
@@ -35,7 +40,7 @@ def assert_access(user, case, expected):
     assert len(visible_ids) == len(set(visible_ids)), "visible_to returned a case twice"
     in_queryset = case.pk in visible_ids
     for perm in PERMS:
-        assert user.has_perm(perm, case) is expected, f"{perm} should be {expected}"
+        assert can(user, perm, case) is expected, f"{perm} should be {expected}"
     assert in_queryset is expected, f"visible_to disagrees with the predicate (expected {expected})"
     assert Case.objects.visible_to(user).filter(pk=case.pk).exists() is expected
 
@@ -176,6 +181,37 @@ def _user_without_membership(org, case):
     return member(OrganizationFactory(), "staff").user
 
 
+def _superuser_without_membership(org, case):
+    return UserFactory(is_superuser=True, is_staff=True)
+
+
+def _superuser_admin(org, case):
+    membership = member(org, "admin")
+    membership.user.is_superuser = membership.user.is_staff = True
+    membership.user.save()
+    return membership.user
+
+
+def _superuser_recused_responder(org, case):
+    membership = member(org, "responder")
+    membership.user.is_superuser = membership.user.is_staff = True
+    membership.user.save()
+    recuse(case, membership)
+    return membership.user
+
+
+def _responder_scoped_to_another_space(org, case):
+    membership = member(org, "responder")
+    membership.spaces.add(SpaceFactory(organization=org))
+    return membership.user
+
+
+def _lead_scoped_to_another_space(org, case):
+    membership = member(org, "lead")
+    membership.spaces.add(SpaceFactory(organization=org))
+    return membership.user
+
+
 SCENARIOS = [
     ("responder", _responder, True),
     ("lead", _lead, True),
@@ -202,6 +238,12 @@ SCENARIOS = [
     ("deactivated user account", _deactivated_user_account, False),
     ("recused responder", _recused_responder, False),
     ("recused lead", _recused_lead, False),
+    ("superuser without membership", _superuser_without_membership, False),
+    ("superuser who is the organization's admin", _superuser_admin, False),
+    ("recused superuser responder", _superuser_recused_responder, False),
+    # A case without a space stays with the organization-wide team.
+    ("responder scoped to a space, case without space", _responder_scoped_to_another_space, False),
+    ("lead scoped to a space, case without space", _lead_scoped_to_another_space, False),
 ]
 
 
@@ -286,3 +328,64 @@ def test_responder_sees_every_case_of_the_organization_and_no_other(organization
     visible = set(Case.objects.visible_to(responder.user))
     assert visible == set(own)
     assert recused not in visible
+
+
+@pytest.mark.parametrize(
+    ("scope", "role", "expected"),
+    [
+        ("whole organization", "responder", True),
+        ("the case's space", "responder", True),
+        ("the case's space and another", "lead", True),
+        ("another space only", "responder", False),
+        ("another space only", "lead", False),
+    ],
+)
+def test_space_scoped_roles_reach_the_cases_of_their_spaces(organization, other_cases, scope, role, expected):
+    conference = SpaceFactory(organization=organization, name="PyNorth 2026")
+    forum = SpaceFactory(organization=organization, name="Forum")
+    membership = member(organization, role)
+    if scope == "the case's space":
+        membership.spaces.add(conference)
+    elif scope == "the case's space and another":
+        membership.spaces.add(conference, forum)
+    elif scope == "another space only":
+        membership.spaces.add(forum)
+    case, _receipt = report_case(organization, space=conference)
+    assert_access(membership.user, case, expected)
+
+
+def test_space_scoped_fallback_steps_in_only_on_its_spaces(organization):
+    conference = SpaceFactory(organization=organization, name="PyNorth 2026")
+    forum = SpaceFactory(organization=organization, name="Forum")
+    conference_fallback = member(organization, "fallback")
+    conference_fallback.spaces.add(conference)
+    forum_fallback = member(organization, "fallback")
+    forum_fallback.spaces.add(forum)
+    case, _receipt = report_case(organization, space=conference)
+    recuse_leads(case, organization.recusal_threshold + 1)
+    case.refresh_from_db()
+    assert case.under_fallback
+    assert_access(conference_fallback.user, case, True)
+    assert_access(forum_fallback.user, case, False)
+
+
+def test_leads_of_another_space_do_not_count_towards_the_threshold(organization):
+    conference = SpaceFactory(organization=organization, name="PyNorth 2026")
+    forum = SpaceFactory(organization=organization, name="Forum")
+    fallback = member(organization, "fallback")
+    case, _receipt = report_case(organization, space=conference)
+    for _ in range(organization.recusal_threshold + 1):
+        forum_lead = member(organization, "lead")
+        forum_lead.spaces.add(forum)
+        recuse(case, forum_lead)
+    case.refresh_from_db()
+    assert not case.under_fallback
+    assert_access(fallback.user, case, False)
+    conference_lead = member(organization, "lead")
+    conference_lead.spaces.add(conference)
+    for _ in range(organization.recusal_threshold):
+        recuse(case, member(organization, "lead"))
+    recuse(case, conference_lead)
+    case.refresh_from_db()
+    assert case.under_fallback
+    assert_access(fallback.user, case, True)

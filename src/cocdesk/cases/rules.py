@@ -1,55 +1,54 @@
-"""Who may see and act on a case. Every case view checks these; ``Case.objects.visible_to`` must agree."""
+"""Who may see and act on a case. Every case view checks these; ``Case.objects.visible_to`` must agree.
+
+Each predicate answers from the member's access snapshot (``cocdesk.orgs.access``) and the case's own columns:
+checking many permissions on a page costs no query per check."""
 
 import rules
 
-from cocdesk.orgs.models import Membership
-
-from .models import Recusal
+from cocdesk.orgs.access import access_for
 
 
-def _membership(user, organization):
-    if not user.is_authenticated:
-        return None
-    return Membership.objects.active().filter(user=user, organization=organization).first()
+def grant_sees_case(grant, case, *, recused):
+    """The one definition of sight, shared by the predicates and the batch look-ups of the deadline sweep."""
+    if grant is None or recused or not grant.covers_space(case.space_id):
+        return False
+    return grant.handles_cases or (grant.is_fallback and case.under_fallback)
 
 
-def recused_lead_count(case):
-    return Recusal.objects.active().filter(case=case, membership__is_lead=True).count()
+def grant_leads_case(grant, case, *, recused):
+    """Leads, and fallback members on the cases that fell to them (they act as temporary leads)."""
+    if not grant_sees_case(grant, case, recused=recused):
+        return False
+    return grant.is_lead or (grant.is_fallback and case.under_fallback)
 
 
-def is_under_fallback(case):
-    """More leads recused than the organization's threshold: its fallback members step in on this case."""
-    return recused_lead_count(case) > case.organization.recusal_threshold
+def _grant_and_recusal(user, case):
+    access = access_for(user)
+    return access.grant_in(case.organization_id), case.pk in access.recused_case_ids
 
 
 @rules.predicate
 def is_recused(user, case):
-    return Recusal.objects.active().filter(case=case, membership__user=user).exists()
+    return case.pk in access_for(user).recused_case_ids
 
 
 @rules.predicate
-def handles_cases_of_org(user, case):
-    membership = _membership(user, case.organization)
-    return membership is not None and membership.handles_cases
+def can_view_case(user, case):
+    grant, recused = _grant_and_recusal(user, case)
+    return grant_sees_case(grant, case, recused=recused)
+
+
+@rules.predicate
+def can_lead_case(user, case):
+    grant, recused = _grant_and_recusal(user, case)
+    return grant_leads_case(grant, case, recused=recused)
 
 
 @rules.predicate
 def is_fallback_on_case(user, case):
-    membership = _membership(user, case.organization)
-    if membership is None or not membership.is_fallback:
-        return False
-    return case.fallback_escalated_at is not None or is_under_fallback(case)
+    grant, recused = _grant_and_recusal(user, case)
+    return grant_sees_case(grant, case, recused=recused) and grant.is_fallback and not grant.handles_cases
 
-
-@rules.predicate
-def is_lead_of_org(user, case):
-    membership = _membership(user, case.organization)
-    return membership is not None and membership.is_lead
-
-
-can_view_case = (handles_cases_of_org | is_fallback_on_case) & ~is_recused
-# Fallback members act as temporary leads on the cases that fell to them.
-can_lead_case = can_view_case & (is_lead_of_org | is_fallback_on_case)
 
 rules.add_perm("cases.view_case", can_view_case)
 rules.add_perm("cases.message_reporter", can_view_case)

@@ -4,6 +4,7 @@ from django import forms
 
 from cocdesk.orgs.models import Membership
 
+from .domain.queries import members_who_may_see
 from .enums import Finding, MessageKind
 from .forms import YES_NO
 
@@ -122,9 +123,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        handlers = Membership.objects.active().filter(organization=case.organization).select_related("user")
-        allowed = [m.pk for m in handlers if m.user.has_perm("cases.work_on_case", case)]
-        self.fields["assignees"].queryset = handlers.filter(pk__in=allowed)
+        self.fields["assignees"].queryset = members_who_may_see(case)
         self.fields["assignees"].label_from_instance = lambda membership: membership.display_name
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from cocdesk.orgs.models import Organization
+from cocdesk.orgs.rules import can
 
 
 class VerifiedMemberRequiredMixin(AccessMixin):
@@ -35,6 +36,6 @@ class OrganizationPermissionMixin(VerifiedMemberRequiredMixin):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and request.user.is_verified():
             self.organization = get_object_or_404(Organization, slug=kwargs["org_slug"])
-            if not request.user.has_perm(self.organization_permission, self.organization):
+            if not can(request.user, self.organization_permission, self.organization):
                 raise Http404("Not found")
         return super().dispatch(request, *args, **kwargs)

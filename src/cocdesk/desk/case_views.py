@@ -20,6 +20,7 @@ from cocdesk.cases.work_forms import (
     TriageForm,
 )
 from cocdesk.orgs.models import Membership, template_text
+from cocdesk.orgs.rules import can
 
 from .views import CaseDetailView, CaseMixin
 
@@ -50,7 +51,7 @@ class CaseActionView(CaseMixin, View):
         else:
             if self.success_message:
                 messages.success(request, self.success_message)
-        if not request.user.has_perm("cases.view_case", case):
+        if not can(request.user, "cases.view_case", case):
             return redirect("desk:queue")
         return redirect("desk:case", reference=case.reference)
 
@@ -182,7 +183,7 @@ class MergeView(CaseActionView):
 
     def act(self, case, form):
         into = Case.objects.filter(reference=form.cleaned_data["into"].strip().upper()).first()
-        if into is None or not self.request.user.has_perm("cases.lead_case", into):
+        if into is None or not can(self.request.user, "cases.lead_case", into):
             raise ValidationError("There is no case with that reference that you lead.")
         workflow.merge(case, into=into, by=self.request.user)
 

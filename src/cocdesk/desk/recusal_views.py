@@ -7,6 +7,7 @@ from cocdesk.cases.domain import recusal as recusals
 from cocdesk.cases.enums import RecusalSource
 from cocdesk.cases.forms import DeclareRecusalForm, RecuseMemberForm, ReinstateForm
 from cocdesk.orgs.models import Membership
+from cocdesk.orgs.rules import can
 
 from .views import CaseMixin
 
@@ -61,7 +62,7 @@ class RecuseMemberView(CaseMixin, View):
                 messages.error(request, error.messages[0])
             else:
                 messages.success(request, f"{form.cleaned_data['membership'].display_name} is recused from this case.")
-                if not request.user.has_perm("cases.view_case", case):
+                if not can(request.user, "cases.view_case", case):
                     return redirect("desk:queue")
         else:
             errors = "; ".join(error for field_errors in form.errors.values() for error in field_errors)

@@ -14,6 +14,7 @@ from cocdesk.cases.forms import ReportForm
 from cocdesk.cases.models import Report
 from cocdesk.orgs.enums import SpaceKind
 from cocdesk.orgs.models import Space
+from cocdesk.orgs.rules import can
 
 from .access import OrganizationPermissionMixin, VerifiedMemberRequiredMixin
 
@@ -74,6 +75,6 @@ class FiledReportsView(VerifiedMemberRequiredMixin, View):
 class DebriefView(VerifiedMemberRequiredMixin, View):
     def get(self, request, space_id):
         space = get_object_or_404(Space.objects.select_related("organization"), pk=space_id)
-        if space.kind != SpaceKind.CONFERENCE or not request.user.has_perm("orgs.read_debrief", space.organization):
+        if space.kind != SpaceKind.CONFERENCE or not can(request.user, "orgs.read_debrief", space.organization):
             raise Http404("Not found")
         return render(request, "desk/debrief.html", {"space": space, "rows": debrief_rows(space, reader=request.user)})

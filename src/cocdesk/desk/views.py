@@ -1,13 +1,11 @@
 from django.contrib import messages
-from django.db.models import Case as When_
-from django.db.models import F, When
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView
 
 from cocdesk.cases.domain import team
-from cocdesk.cases.domain.deadlines import next_due, time_left
-from cocdesk.cases.enums import OPEN_STATES, CaseState, MessageKind
+from cocdesk.cases.domain.deadlines import time_left
+from cocdesk.cases.enums import OPEN_STATES, MessageKind
 from cocdesk.cases.models import Case
 from cocdesk.cases.work_forms import (
     AssignForm,
@@ -19,51 +17,10 @@ from cocdesk.cases.work_forms import (
     TriageForm,
 )
 from cocdesk.common.views import NotFoundWhenDeniedMixin
-from cocdesk.orgs.models import Membership, template_text
+from cocdesk.orgs.models import template_text
+from cocdesk.orgs.rules import can
 
 from .access import VerifiedMemberRequiredMixin
-
-QUEUE_FILTERS = {
-    "open": [*OPEN_STATES, CaseState.DECIDED],
-    "closed": [CaseState.CLOSED, CaseState.MERGED],
-}
-
-
-class QueueView(VerifiedMemberRequiredMixin, ListView):
-    """Urgent cases first, then by the time left to the nearest promise."""
-
-    template_name = "desk/queue.html"
-    context_object_name = "cases"
-
-    def get_queryset(self):
-        self.filter_name = self.request.GET.get("show", "open")
-        states = QUEUE_FILTERS.get(self.filter_name, QUEUE_FILTERS["open"])
-        return (
-            Case.objects.visible_to(self.request.user)
-            .filter(state__in=states)
-            .exclude(wrapped_data_key=None)
-            .select_related("organization", "space")
-            .prefetch_related("assignees")
-            .annotate(
-                next_due_at=When_(
-                    When(acknowledged_at__isnull=True, then=F("acknowledge_due")), default=F("update_due")
-                )
-            )
-            .order_by("-is_urgent", "next_due_at", "received_at")
-        )
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        now = timezone.now()
-        for case in context["cases"]:
-            case.next_due, case.next_kind = next_due(case)
-            case.time_left = time_left(case.next_due, now) if case.next_due else ""
-            case.overdue = bool(case.next_due and case.next_due < now)
-        context["memberships"] = (
-            Membership.objects.active().filter(user=self.request.user).select_related("organization")
-        )
-        context["filter_name"] = self.filter_name
-        return context
 
 
 class RefuseWritesOnErasedCaseMixin:
@@ -79,8 +36,10 @@ class RefuseWritesOnErasedCaseMixin:
 class CaseMixin(VerifiedMemberRequiredMixin, NotFoundWhenDeniedMixin, RefuseWritesOnErasedCaseMixin):
     def get_object(self, queryset=None):
         if not hasattr(self, "_case"):
+            # A case outside the member's sight is a 404 before any predicate runs.
             self._case = get_object_or_404(
-                Case.objects.select_related("organization", "space", "merged_into"), reference=self.kwargs["reference"]
+                Case.objects.visible_to(self.request.user).select_related("organization", "space", "merged_into"),
+                reference=self.kwargs["reference"],
             )
         return self._case
 
@@ -98,7 +57,7 @@ class CaseDetailView(CaseMixin, DetailView):
         now = timezone.now()
         context["acknowledge_left"] = time_left(case.acknowledge_due, now)
         context["update_left"] = time_left(case.update_due, now)
-        context["can_lead"] = user.has_perm("cases.lead_case", case)
+        context["can_lead"] = can(user, "cases.lead_case", case)
         context["is_open"] = case.state in OPEN_STATES
         context["assignees"] = case.assignees.all()
         context["message_form"] = kwargs.get("message_form") or self._message_form()

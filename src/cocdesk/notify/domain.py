@@ -1,5 +1,6 @@
 """Telling team members about a case: only people who may see it, never its content."""
 
+import rules
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -14,7 +15,7 @@ def recipient_may_still_know(notification):
         return notification.case is None or not notification.case.is_erased
     if notification.case is None:
         return True
-    return notification.recipient.has_perm("cases.view_case", notification.case)
+    return rules.has_perm("cases.view_case", notification.recipient, notification.case)
 
 
 def reporter_address(report):
@@ -67,31 +68,50 @@ def notify_reporter(report, *, organization):
     return notification
 
 
-def notify_members(memberships, *, case, kind, subject, lines):
-    """Queues one notification per member who may see the case; recused members are skipped here and again at
-    sending time."""
+def member_notification(membership, *, case, kind, subject, lines):
+    """An unsaved notification to one member about a case; ``queue`` saves and sends a batch of them."""
     body = "\n".join(
         [*lines, "", f"Open the case: {case_link(case)}", "", "This message holds no case details by design."]
     )
-    created = []
-    for membership in memberships:
-        user = membership.user
-        if not user.email or not user.has_perm("cases.view_case", case):
-            continue
-        created.append(
-            Notification.objects.create(
-                recipient=user, organization=case.organization, case=case, kind=kind, subject=subject, body=body
-            )
-        )
-    for notification in created:
-        _enqueue_after_commit(notification.pk)
+    return Notification(
+        recipient=membership.user,
+        organization_id=case.organization_id,
+        case=case,
+        kind=kind,
+        subject=subject,
+        body=body,
+    )
+
+
+def notify_members(memberships, *, case, kind, subject, lines):
+    """Queues one notification per member. The caller passes only members who may see the case (the scoped
+    queries of cases/domain/queries.py); sending checks each recipient's access again."""
+    return queue(
+        [member_notification(m, case=case, kind=kind, subject=subject, lines=lines) for m in memberships],
+    )
+
+
+def queue(notifications):
+    """Saves notifications in one insert and hands them to the worker in a few tasks, after commit."""
+    notifications = [n for n in notifications if n.recipient is None or n.recipient.email]
+    created = Notification.objects.bulk_create(notifications)
+    ids = [notification.pk for notification in created]
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        _enqueue_batch_after_commit(ids[start : start + DELIVERY_BATCH])
     return created
 
 
-def _enqueue_after_commit(notification_id):
-    from .tasks import deliver_notification
+DELIVERY_BATCH = 50
 
-    transaction.on_commit(lambda: deliver_notification.enqueue(notification_id))
+
+def _enqueue_batch_after_commit(notification_ids):
+    from .tasks import deliver_notifications
+
+    transaction.on_commit(lambda: deliver_notifications.enqueue(notification_ids))
+
+
+def _enqueue_after_commit(notification_id):
+    _enqueue_batch_after_commit([notification_id])
 
 
 ACCOUNT_SUBJECTS = {

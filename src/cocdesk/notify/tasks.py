@@ -17,7 +17,17 @@ def backoff(attempts):
 
 
 @task()
+def deliver_notifications(notification_ids):
+    """Sends a batch queued together; each notification is sent, or retried, on its own."""
+    return [deliver_one(notification_id) for notification_id in notification_ids]
+
+
+@task()
 def deliver_notification(notification_id):
+    return deliver_one(notification_id)
+
+
+def deliver_one(notification_id):
     """Sends one notification. Safe to run twice: only a pending notification is sent, under a row lock, and the
     recipient's right to know is checked again at sending time. A failure schedules a retry with backoff; the
     notification stays pending, so an outage delays mail and never loses it."""
@@ -75,6 +85,6 @@ def requeue_stalled(now=None):
         ).values_list("pk", flat=True)[:500]
     )
     Notification.objects.filter(pk__in=stalled).update(next_attempt_at=now + STALLED_AFTER)
-    for notification_id in stalled:
-        deliver_notification.enqueue(notification_id)
+    for start in range(0, len(stalled), 50):
+        deliver_notifications.enqueue(stalled[start : start + 50])
     return len(stalled)

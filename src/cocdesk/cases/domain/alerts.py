@@ -1,27 +1,23 @@
-"""Who on the team hears about a case, and when. Recused members never do: notify_members checks access."""
-
-from django.db.models import Q
+"""Who on the team hears about a case, and when. Each list is one query over the members who may see the case
+(``queries.members_who_may_see``): recused members and members of other spaces never hear of it."""
 
 from cocdesk.notify.domain import notify_members, page_chat
-from cocdesk.orgs.models import Membership
+
+from .queries import members_who_may_lead, members_who_may_see
 
 
 def eligible_handlers(case):
-    """Responders and leads of the organization; notify_members drops anyone who may not see the case."""
-    return (
-        Membership.objects.active()
-        .filter(organization=case.organization)
-        .filter(Q(is_responder=True) | Q(is_lead=True))
-        .select_related("user")
-    )
+    """Responders and leads who may see the case (and fallback members, once it fell to them)."""
+    return members_who_may_see(case)
 
 
 def leads(case):
-    return Membership.objects.active().filter(organization=case.organization, is_lead=True).select_related("user")
+    return members_who_may_lead(case)
 
 
 def fallback_members(case):
-    return Membership.objects.active().filter(organization=case.organization, is_fallback=True).select_related("user")
+    """The fallback members who may see the case: call once it fell to them."""
+    return members_who_may_see(case).filter(is_fallback=True)
 
 
 def announce_new_case(case):
@@ -53,7 +49,7 @@ def page_leads(case):
 
 def ask_team_to_review(case, *, taken_by):
     notify_members(
-        [m for m in eligible_handlers(case) if m.user_id != taken_by.pk],
+        eligible_handlers(case).exclude(user_id=taken_by.pk),
         case=case,
         kind="review_immediate_action",
         subject=f"[CoC Desk] Please review an immediate action on case {case.reference}",
@@ -63,5 +59,6 @@ def ask_team_to_review(case, *, taken_by):
 
 def assignees_or_team(case):
     """The assigned members who may still see the case; if none is left, everyone who handles it."""
-    assignees = [m for m in case.assignees.select_related("user") if m.user.has_perm("cases.view_case", case)]
-    return assignees or eligible_handlers(case)
+    handlers = eligible_handlers(case)
+    assignees = list(handlers.filter(assigned_cases=case))
+    return assignees or handlers

@@ -44,13 +44,39 @@ def next_due(case):
     return min((due, kind) for kind, _start, due in clocks) if clocks else (None, None)
 
 
+def reminder_moment(start, due):
+    return start + (due - start) * REMIND_AT_FRACTION
+
+
+def schedule(case):
+    """(next_due_at, next_alert_at) as stored on the case. The sweep first looks at a case when the earliest
+    reminder of its running promises comes (a moment already past is looked at once more and found sent);
+    from then on it stores the next stage itself (``next_alert_after``)."""
+    clocks = running_clocks(case)
+    if not clocks:
+        return None, None
+    return min(due for _kind, _start, due in clocks), min(reminder_moment(start, due) for _kind, start, due in clocks)
+
+
+def next_alert_after(case, now):
+    """The first moment after ``now`` at which a running promise of the case reaches a new alert stage."""
+    escalate_after = timedelta(hours=case.organization.fallback_escalation_hours)
+    moments = [
+        moment
+        for _kind, start, due in running_clocks(case)
+        for moment in (reminder_moment(start, due), due, due + escalate_after)
+        if moment > now
+    ]
+    return min(moments, default=None)
+
+
 def stages_due(case, start, due, now):
     """The alert stages whose time has come: a reminder before the deadline, the leads when it passes, the
     fallback members when it stays missed."""
     from ..enums import AlertStage
 
     stages = []
-    if now < due and now >= start + (due - start) * REMIND_AT_FRACTION:
+    if now < due and now >= reminder_moment(start, due):
         stages.append(AlertStage.REMINDER)
     if now >= due:
         stages.append(AlertStage.ESCALATION)

@@ -7,12 +7,13 @@ from django.utils import timezone
 
 from cocdesk.common import audit
 from cocdesk.notify.domain import notify_members
-from cocdesk.orgs.models import Membership
+from cocdesk.orgs import access
+from cocdesk.orgs.rules import can
 
 from ..enums import RecusalReason, RecusalSource
-from ..models import Recusal
-from ..rules import is_under_fallback
+from ..models import Case, Recusal
 from . import content as sealed
+from .queries import members_who_may_lead, members_who_may_see, recused_lead_count
 
 
 def recuse(case, membership, *, reason, source, by=None, note=""):
@@ -24,7 +25,6 @@ def recuse(case, membership, *, reason, source, by=None, note=""):
     with transaction.atomic():
         if Recusal.objects.active().filter(case=case, membership=membership).exists():
             return None
-        was_under_fallback = is_under_fallback(case)
         recusal = Recusal.objects.create(
             case=case,
             membership=membership,
@@ -49,6 +49,7 @@ def recuse(case, membership, *, reason, source, by=None, note=""):
                     created_at=recusal.created_at,
                 )
                 other.assignees.remove(membership)
+                engage_fallback_if_needed(other)
                 audit.record(
                     "case.recusal",
                     actor=by,
@@ -58,9 +59,11 @@ def recuse(case, membership, *, reason, source, by=None, note=""):
                     source=source,
                     through=case.reference,
                 )
+        access.forget()
+        engaged = refresh_fallback(case)
         if source == RecusalSource.AUTOMATIC:
             notify_members(
-                case_leads(case),
+                members_who_may_lead(case),
                 case=case,
                 kind="automatic_recusal",
                 subject=f"[CoC Desk] A team member was recused automatically from case {case.reference}",
@@ -71,19 +74,33 @@ def recuse(case, membership, *, reason, source, by=None, note=""):
                     "A lead can see who on the case page, and reinstate them if it was a mistake.",
                 ],
             )
-        if not was_under_fallback:
-            engage_fallback_if_needed(case)
+        if engaged:
+            announce_fallback(case)
     return recusal
 
 
-def engage_fallback_if_needed(case):
-    """When recused leads exceed the threshold, the fallback members get this case and are told."""
-    if not is_under_fallback(case):
+def refresh_fallback(case):
+    """Stores whether fallback members handle the case (more recused leads than the threshold, or a deadline
+    escalated to them); returns True when this call handed the case to them."""
+    under = case.fallback_escalated_at is not None or recused_lead_count(case) > case.organization.recusal_threshold
+    if under == case.under_fallback:
         return False
+    Case.objects.filter(pk=case.pk).update(under_fallback=under)
+    case.under_fallback = under
+    access.forget()
+    return under
+
+
+def refresh_fallback_of_cases(cases):
+    """After a change of roles or threshold: the cases whose recused leads may now count differently."""
+    return [case for case in cases.select_related("organization") if engage_fallback_if_needed(case)]
+
+
+def announce_fallback(case):
+    """The fallback members who now have the case are told."""
     audit.record("case.fallback_engaged", case=case)
-    fallback = Membership.objects.active().filter(organization=case.organization, is_fallback=True)
     notify_members(
-        fallback.select_related("user"),
+        members_who_may_see(case).filter(is_fallback=True),
         case=case,
         kind="fallback_engaged",
         subject=f"[CoC Desk] You are needed as temporary lead on case {case.reference}",
@@ -96,9 +113,17 @@ def engage_fallback_if_needed(case):
     return True
 
 
+def engage_fallback_if_needed(case):
+    """Recomputes the case's fallback state and tells the fallback members when it just fell to them."""
+    engaged = refresh_fallback(case)
+    if engaged:
+        announce_fallback(case)
+    return engaged
+
+
 def reinstate(recusal, *, by, reason):
     """Only a lead who is not recused from the case may reinstate a member, with a reason."""
-    if not by.has_perm("cases.manage_recusals", recusal.case):
+    if not can(by, "cases.manage_recusals", recusal.case):
         raise PermissionDenied
     if recusal.source == RecusalSource.REPORTER:
         raise ValidationError("The reporter asked that this member never see the report; that cannot be undone.")
@@ -132,17 +157,14 @@ def reinstate(recusal, *, by, reason):
                 member=recusal.membership.user.get_username(),
                 through=recusal.case.reference,
             )
+            refresh_fallback(related.case)
+        refresh_fallback(recusal.case)
+        access.forget()
     return recusal
-
-
-def case_leads(case):
-    return Membership.objects.active().filter(organization=case.organization, is_lead=True).select_related("user")
 
 
 def merge_group(case):
     """A case, the case it was merged into, and every case merged into that one: one incident, one set of
     recusals."""
-    from ..models import Case
-
     root = case.merged_into or case
     return [root, *Case.objects.filter(merged_into=root)]

@@ -5,11 +5,11 @@ from django.utils import timezone
 from cocdesk.common import audit
 from cocdesk.common.models import AuditEvent
 from cocdesk.notify.domain import notify_reporter
+from cocdesk.orgs.rules import can
 
 from ..enums import CaseState, MessageDirection, MessageKind
 from ..forms import ReportForm
 from ..models import Message, Report
-from ..rules import is_under_fallback
 from . import content as sealed
 from .deadlines import update_due
 from .email_intake import describe_attachments
@@ -90,16 +90,16 @@ def case_team_panel(case, *, viewer):
     """Recusals, fallback state and (for leads) the audit trail shown beside a case."""
     from ..forms import RecuseMemberForm, ReinstateForm
 
-    is_lead = viewer.has_perm("cases.manage_recusals", case)
+    is_lead = can(viewer, "cases.manage_recusals", case)
     panel = {
         "recusals": case.recusals.filter(is_active=True).select_related("membership"),
-        "under_fallback": is_under_fallback(case) or case.fallback_escalated_at is not None,
+        "under_fallback": case.under_fallback,
         "can_manage_recusals": is_lead,
         "audit_trail": None,
     }
     if is_lead:
         panel["recuse_form"] = RecuseMemberForm(case=case)
         panel["reinstate_form"] = ReinstateForm()
-    if viewer.has_perm("cases.read_audit_trail", case):
+    if can(viewer, "cases.read_audit_trail", case):
         panel["audit_trail"] = AuditEvent.objects.filter(case=case).order_by("-id").select_related("actor")[:200]
     return panel

@@ -5,14 +5,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from cocdesk.common import audit
+from cocdesk.orgs import access
+from cocdesk.orgs.rules import can
 
 from ..enums import CaseState, Finding
 from ..models import Case, ImmediateAction, Note, Recusal
-from ..rules import is_under_fallback
 from . import alerts
 from . import content as sealed
 from .deadlines import acknowledge_due, update_due
-from .recusal import engage_fallback_if_needed
+from .queries import members_who_may_see
+from .recusal import engage_fallback_if_needed, refresh_fallback
 
 # state change -> (states it may start from, state it leads to, permission, what it does in words)
 TRANSITIONS = {
@@ -32,7 +34,7 @@ class TransitionNotAllowed(ValidationError):
 
 
 def require(user, permission, case):
-    if not user.has_perm(permission, case):
+    if not can(user, permission, case):
         raise PermissionDenied
 
 
@@ -73,11 +75,8 @@ def record_outcome(case, *, by, finding):
 
 def assign(case, memberships, *, by):
     require(by, "cases.work_on_case", case)
-    eligible = [
-        m
-        for m in memberships
-        if m.organization_id == case.organization_id and m.user.has_perm("cases.work_on_case", case)
-    ]
+    allowed = set(members_who_may_see(case).values_list("pk", flat=True))
+    eligible = [m for m in memberships if m.pk in allowed]
     if len(eligible) != len(memberships):
         raise ValidationError("Only team members who may see this case can be assigned to it.")
     case.assignees.set(eligible)
@@ -170,7 +169,6 @@ def merge(case, *, into, by):
         # One level only: cases merged into this one now belong to the new target too.
         Case.objects.filter(merged_into=case).update(merged_into=into)
         group = [into, *Case.objects.filter(merged_into=into), case]
-        into_was_under_fallback = is_under_fallback(into)
         for source in group:
             for target in group:
                 if source.pk != target.pk:
@@ -185,8 +183,11 @@ def merge(case, *, into, by):
         into.save(update_fields=["is_urgent", "acknowledge_due", "updated_at"])
         if became_urgent:
             alerts.page_leads(into)
-        if not into_was_under_fallback:
-            engage_fallback_if_needed(into)
+        access.forget()
+        for other in group:
+            if other.pk != into.pk:
+                refresh_fallback(other)
+        engage_fallback_if_needed(into)
         audit.record("case.merged", actor=by, case=case, into=into.reference)
         audit.record("case.merge_received", actor=by, case=into, merged=case.reference)
     return into

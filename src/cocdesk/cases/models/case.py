@@ -1,40 +1,33 @@
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Q
 
 from cocdesk.common.models import TimeStampedModel
-from cocdesk.orgs.models import Membership
+from cocdesk.orgs.access import access_for
 
 from ..enums import CaseState, Channel, Finding
 
 
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The cases ``user`` may see: the second line behind the predicates in ``rules.py``; they must agree."""
-        if not user.is_authenticated:
-            return self.none()
-        memberships = Membership.objects.active().filter(user=user)
-        handled_orgs = memberships.filter(Q(is_responder=True) | Q(is_lead=True)).values("organization")
-        fallback_orgs = memberships.filter(is_fallback=True).values("organization")
-        recused_cases = self.model.recusals.rel.related_model.objects.filter(
-            is_active=True, membership__user=user
-        ).values("case")
-        return (
-            self.annotate(
-                recused_leads=Count(
-                    "recusals",
-                    filter=Q(recusals__is_active=True, recusals__membership__is_lead=True),
-                    distinct=True,
-                )
-            )
-            .filter(
-                Q(organization__in=handled_orgs)
-                | Q(
-                    Q(recused_leads__gt=F("organization__recusal_threshold")) | Q(fallback_escalated_at__isnull=False),
-                    organization__in=fallback_orgs,
-                )
-            )
-            .exclude(pk__in=recused_cases)
-        )
+        """The cases ``user`` may see: the second line behind the predicates in ``rules.py``; they must agree
+        (``rules.grant_sees_case``). Built from the member's access snapshot: no join, no grouping."""
+        access = access_for(user)
+        sight = Q(pk__in=[])
+        for grant in access.grants.values():
+            roles = Q()
+            if grant.handles_cases:
+                roles = Q(organization_id=grant.organization_id)
+            elif grant.is_fallback:
+                roles = Q(organization_id=grant.organization_id, under_fallback=True)
+            else:
+                continue
+            if grant.space_ids is not None:
+                roles &= Q(space_id__in=sorted(grant.space_ids))
+            sight |= roles
+        visible = self.filter(sight)
+        if access.recused_case_ids:
+            visible = visible.exclude(pk__in=sorted(access.recused_case_ids))
+        return visible
 
 
 class Case(TimeStampedModel):
@@ -59,6 +52,15 @@ class Case(TimeStampedModel):
     fallback_escalated_at = models.DateTimeField(
         null=True, blank=True, help_text="A deadline stayed missed and the case was handed to fallback members."
     )
+    under_fallback = models.BooleanField(
+        default=False,
+        help_text="Fallback members handle it: more leads recused than the threshold, or a deadline stayed missed. "
+        "Kept by the recusal and deadline domain functions.",
+    )
+    # The nearest running promise and the next moment the deadline sweep has something to look at; derived from
+    # the deadline columns on every save (see ``deadlines.schedule``) so the queue and the sweep read an index.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    next_alert_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
     )
@@ -74,9 +76,22 @@ class Case(TimeStampedModel):
 
     class Meta:
         ordering = ["-is_urgent", "acknowledge_due"]
+        indexes = [
+            models.Index(fields=["organization", "state", "is_urgent", "next_due_at"], name="case_queue_open"),
+            models.Index(fields=["organization", "received_at"], name="case_queue_received"),
+            models.Index(fields=["next_alert_at"], name="case_next_alert"),
+        ]
 
     def __str__(self):
         return self.reference
+
+    def save(self, *args, update_fields=None, **kwargs):
+        from ..domain.deadlines import schedule
+
+        self.next_due_at, self.next_alert_at = schedule(self)
+        if update_fields is not None:
+            update_fields = {*update_fields, "next_due_at", "next_alert_at"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def is_erased(self):

@@ -34,6 +34,13 @@ class Membership(TimeStampedModel):
     is_admin = models.BooleanField("organization admin", default=False)
     is_fallback = models.BooleanField("fallback member", default=False)
     is_active = models.BooleanField(default=True)
+    spaces = models.ManyToManyField(
+        "orgs.Space",
+        blank=True,
+        related_name="scoped_memberships",
+        help_text="Leave empty for the whole organization. With spaces chosen, this member's roles apply to the "
+        "cases of those spaces only (for example a lead responder for one conference or one online forum).",
+    )
     identifiers = models.TextField(
         blank=True,
         help_text="Other names, emails and handles this member is known by, one a line ('Slack: @name'). A report "

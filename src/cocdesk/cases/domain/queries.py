@@ -1,0 +1,93 @@
+"""The scoped querysets that every list, count, notification and look-up of cases reads.
+
+Sight itself is defined once, in ``rules.grant_sees_case``; ``Case.objects.visible_to`` (a member's cases) and
+``members_who_may_see`` (a case's members) are its two database forms and are tested against it."""
+
+from django.db.models import Count, Exists, F, OuterRef, Q
+
+from cocdesk.orgs.models import Membership
+
+from ..enums import OPEN_STATES, CaseState
+from ..models import Case, Recusal
+
+
+def _space_scope(space_id):
+    """Memberships whose roles reach a case of ``space_id``: organization-wide ones, and those scoped to it."""
+    links = Membership.spaces.through.objects.filter(membership_id=OuterRef("pk"))
+    scope = ~Exists(links)
+    if space_id is not None:
+        scope |= Exists(links.filter(space_id=space_id))
+    return scope
+
+
+def members_who_may_see(case):
+    """Every active member who may see ``case``, in one query: the recipients of its notifications."""
+    roles = Q(is_responder=True) | Q(is_lead=True)
+    if case.under_fallback:
+        roles |= Q(is_fallback=True)
+    recused = Recusal.objects.filter(is_active=True, case_id=case.pk, membership_id=OuterRef("pk"))
+    return (
+        Membership.objects.active()
+        .filter(organization_id=case.organization_id)
+        .filter(roles, _space_scope(case.space_id))
+        .exclude(Exists(recused))
+        .select_related("user")
+    )
+
+
+def members_who_may_lead(case):
+    roles = Q(is_lead=True) | Q(is_fallback=True) if case.under_fallback else Q(is_lead=True)
+    return members_who_may_see(case).filter(roles)
+
+
+def recused_lead_count(case):
+    """Recused leads whose roles reach this case: a lead scoped to another space was never on it."""
+    return (
+        Recusal.objects.filter(is_active=True, case_id=case.pk, membership__is_lead=True)
+        .filter(Exists(Membership.objects.filter(pk=OuterRef("membership_id")).filter(_space_scope(case.space_id))))
+        .count()
+    )
+
+
+QUEUE_SHOWS = {
+    "open": [*OPEN_STATES, CaseState.DECIDED],
+    "closed": [CaseState.CLOSED, CaseState.MERGED],
+    "all": list(CaseState.values),
+    **{state: [state] for state in CaseState.values},
+}
+
+
+def queue_cases(
+    user, *, show="open", space_id=None, urgent=False, overdue=False, fallback=False, mine=False, unassigned=False, now
+):
+    """The member's queue: (cases in queue order, their count per state under the same filters but the state).
+    The count per state is one grouped query; the cases are sliced by the caller (a page of 50)."""
+    cases = Case.objects.visible_to(user).exclude(wrapped_data_key=None)
+    if space_id is not None:
+        cases = cases.filter(space_id=space_id)
+    if urgent:
+        cases = cases.filter(is_urgent=True)
+    if overdue:
+        cases = cases.filter(next_due_at__lt=now)
+    if fallback:
+        cases = cases.filter(under_fallback=True)
+    assignments = Case.assignees.through.objects.filter(case_id=OuterRef("pk"))
+    if mine:
+        cases = cases.filter(Exists(assignments.filter(membership__user_id=user.pk)))
+    if unassigned:
+        cases = cases.exclude(Exists(assignments))
+    counts = dict(cases.order_by().values_list("state").annotate(Count("pk")))
+    states = QUEUE_SHOWS.get(show, QUEUE_SHOWS["open"])
+    ordered = cases.filter(state__in=states).order_by(
+        "-is_urgent", F("next_due_at").asc(nulls_last=True), "-received_at", "pk"
+    )
+    return ordered, counts
+
+
+def find_visible_case(user, reference):
+    """A case the member may see, by its reference as a person types it; None otherwise."""
+    symbols = "".join(ch for ch in reference.upper() if ch.isalnum())
+    if not symbols or len(symbols) > 32:
+        return None
+    grouped = "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
+    return Case.objects.visible_to(user).filter(reference=grouped).select_related("organization").first()

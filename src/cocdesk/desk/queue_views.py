@@ -1,0 +1,122 @@
+"""The team's queue: a page of 50 cases the member may see, filtered, counted per state, found by reference."""
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from cocdesk.cases.domain.deadlines import time_left
+from cocdesk.cases.domain.queries import QUEUE_SHOWS, find_visible_case, queue_cases
+from cocdesk.cases.enums import CaseState, DeadlineKind
+from cocdesk.orgs.models import Membership, Space
+
+from .access import VerifiedMemberRequiredMixin
+
+PAGE_SIZE = 50
+MAX_PAGE = 10_000
+
+
+class QueueFilterForm(forms.Form):
+    show = forms.ChoiceField(
+        required=False,
+        choices=[("open", "Open"), ("closed", "Closed and merged"), ("all", "All"), *CaseState.choices],
+    )
+    space = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    urgent = forms.BooleanField(required=False, label="Urgent")
+    overdue = forms.BooleanField(required=False, label="Overdue")
+    fallback = forms.BooleanField(required=False, label="Fallback handling")
+    mine = forms.BooleanField(required=False, label="Assigned to me")
+    unassigned = forms.BooleanField(required=False, label="Unassigned")
+    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
+
+    def __init__(self, *args, spaces, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["space"].choices = [("", "Every space"), *((space.pk, space.name) for space in spaces)]
+
+    def filters(self):
+        """The valid filters; anything unreadable falls back to the default, never to an error page."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "show": data.get("show") or "open",
+            "space_id": data.get("space"),
+            **{name: bool(data.get(name)) for name in ("urgent", "overdue", "fallback", "mine", "unassigned")},
+        }
+
+
+def next_deadline(case, now):
+    """What the queue says of a case's nearest promise, from its stored columns."""
+    if case.next_due_at is None:
+        return {"next_due": None, "next_kind": "", "time_left": "", "overdue": False}
+    kind = (
+        DeadlineKind.ACKNOWLEDGE
+        if case.acknowledged_at is None and case.next_due_at == case.acknowledge_due
+        else DeadlineKind.UPDATE
+    )
+    return {
+        "next_due": case.next_due_at,
+        "next_kind": kind,
+        "time_left": time_left(case.next_due_at, now),
+        "overdue": case.next_due_at < now,
+    }
+
+
+class QueueView(VerifiedMemberRequiredMixin, TemplateView):
+    """Urgent cases first, then by the time left to the nearest promise; 50 to a page."""
+
+    template_name = "desk/queue.html"
+
+    def get(self, request, *args, **kwargs):
+        reference = request.GET.get("reference", "").strip()
+        if reference:
+            case = find_visible_case(request.user, reference)
+            if case is not None:
+                return redirect("desk:case", reference=case.reference)
+            messages.error(request, f"No case with the reference “{reference[:40]}” that you can see.")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user, now = self.request.user, timezone.now()
+        memberships = list(
+            Membership.objects.active()
+            .filter(user=user)
+            .select_related("organization")
+            .prefetch_related("organization__spaces")
+        )
+        spaces = Space.objects.filter(organization__in=[m.organization_id for m in memberships]).order_by("name")
+        form = QueueFilterForm(self.request.GET or None, spaces=spaces)
+        filters = form.filters()
+        cases, counts = queue_cases(user, now=now, **filters)
+        page = (form.cleaned_data.get("page") if form.is_bound and form.is_valid() else None) or 1
+        rows = list(
+            cases.select_related("organization", "space").prefetch_related("assignees")[
+                (page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1
+            ]
+        )
+        for case in rows[:PAGE_SIZE]:
+            case.__dict__.update(next_deadline(case, now))
+        shown_states = QUEUE_SHOWS.get(filters["show"], QUEUE_SHOWS["open"])
+        context.update(
+            {
+                "cases": rows[:PAGE_SIZE],
+                "page": page,
+                "has_next": len(rows) > PAGE_SIZE,
+                "has_previous": page > 1,
+                "total": sum(counts.get(state, 0) for state in shown_states),
+                "state_counts": [(value, label, counts.get(value, 0)) for value, label in CaseState.choices],
+                "filter_form": form,
+                "filters": filters,
+                "filter_name": filters["show"],
+                "query_without_page": _query_without(self.request.GET, "page"),
+                "memberships": memberships,
+            }
+        )
+        return context
+
+
+def _query_without(query, name):
+    copy = query.copy()
+    copy.pop(name, None)
+    copy.pop("reference", None)
+    return copy.urlencode()

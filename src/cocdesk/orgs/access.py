@@ -1,0 +1,131 @@
+"""What one team member may reach, loaded once per request.
+
+Every predicate in ``rules.py`` answers from a :class:`MemberAccess`: the member's active memberships (with the
+spaces a space-scoped role covers) and the cases they are recused from. Inside a request the snapshot is loaded
+once and shared by every check; outside a request (commands, tasks, tests) each check loads it afresh, so a
+change is always seen. Domain functions that change memberships or recusals call :func:`forget`.
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.apps import apps
+
+_request_scope = ContextVar("cocdesk_access_scope", default=None)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One active membership, reduced to what permission checks need."""
+
+    membership_id: int
+    organization_id: int
+    is_staff_member: bool
+    is_responder: bool
+    is_lead: bool
+    is_admin: bool
+    is_fallback: bool
+    # None: the roles cover the whole organization; otherwise only the cases of these spaces.
+    space_ids: frozenset | None
+
+    @property
+    def handles_cases(self):
+        return self.is_responder or self.is_lead
+
+    def covers_space(self, space_id):
+        """A case without a space stays with the organization-wide team."""
+        return self.space_ids is None or (space_id is not None and space_id in self.space_ids)
+
+
+@dataclass(frozen=True)
+class MemberAccess:
+    grants: dict
+    recused_case_ids: frozenset
+
+    def grant_in(self, organization_id):
+        return self.grants.get(organization_id)
+
+
+NO_ACCESS = MemberAccess(grants={}, recused_case_ids=frozenset())
+
+
+def grants_of(memberships):
+    """Grants for membership rows; ``memberships`` must carry a ``scoped_space_ids`` list (see load_grants)."""
+    return {
+        membership.organization_id: Grant(
+            membership_id=membership.pk,
+            organization_id=membership.organization_id,
+            is_staff_member=membership.is_staff_member,
+            is_responder=membership.is_responder,
+            is_lead=membership.is_lead,
+            is_admin=membership.is_admin,
+            is_fallback=membership.is_fallback,
+            space_ids=frozenset(membership.scoped_space_ids) if membership.scoped_space_ids else None,
+        )
+        for membership in memberships
+    }
+
+
+def load_grants(memberships):
+    """Attaches ``scoped_space_ids`` to each membership of ``memberships`` with one query; returns the list."""
+    Membership = apps.get_model("orgs", "Membership")
+    rows = list(memberships)
+    by_id = {membership.pk: membership for membership in rows}
+    for membership in rows:
+        membership.scoped_space_ids = []
+    links = Membership.spaces.through.objects.filter(membership_id__in=list(by_id)).values_list(
+        "membership_id", "space_id"
+    )
+    for membership_id, space_id in links:
+        by_id[membership_id].scoped_space_ids.append(space_id)
+    return rows
+
+
+def _load(user):
+    Membership = apps.get_model("orgs", "Membership")
+    Recusal = apps.get_model("cases", "Recusal")
+    memberships = load_grants(Membership.objects.active().filter(user_id=user.pk))
+    if not memberships:
+        return NO_ACCESS
+    recused = Recusal.objects.filter(is_active=True, membership__user_id=user.pk).values_list("case_id", flat=True)
+    return MemberAccess(grants=grants_of(memberships), recused_case_ids=frozenset(recused))
+
+
+def access_for(user):
+    """The member's access. Accounts with no membership reach nothing, whatever their Django flags say."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_ACCESS
+    scope = _request_scope.get()
+    if scope is None:
+        return _load(user)
+    if user.pk not in scope:
+        scope[user.pk] = _load(user)
+    return scope[user.pk]
+
+
+def forget():
+    """Drops what this request loaded: the next check reads memberships and recusals again."""
+    scope = _request_scope.get()
+    if scope is not None:
+        scope.clear()
+
+
+@contextmanager
+def request_scope():
+    token = _request_scope.set({})
+    try:
+        yield
+    finally:
+        _request_scope.reset(token)
+
+
+class AccessScopeMiddleware:
+    """Loads each member's access at most once per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with request_scope():
+            return self.get_response(request)
