@@ -1,15 +1,17 @@
 """Access matrix: every role x every case URL and action x the case states, with the exact outcome of each cell.
 
-Cells: 12 roles x (GET case page + GET reporter page + POST reporter page) x 7 states
-     + 12 roles x (POST message, GET/POST recuse-me, POST recusals, POST reinstate, GET org audit) x 3 states
-     = 252 + 216 = 468 cells (``test_matrix_has_468_cells`` checks the generated list).
+Cells: 16 roles x (GET case page + GET reporter page + POST reporter page) x 7 states
+     + 16 roles x (POST message, GET/POST recuse-me, POST recusals, POST reinstate, GET org audit) x 3 states
+     = 336 + 288 = 624 cells (``test_matrix_has_624_cells`` checks the generated list).
 
 Expected rules (docs: DESIGN.md, "Security model"; src/cocdesk/cases/rules.py):
 - responders and leads of the case's organization, when not recused, may open the case, message the reporter and
   declare their own recusal; only leads (and fallback members once more leads than the organization's threshold are
   recused, as temporary leads) may recuse others and reinstate;
-- staff, admins, fallback members before the threshold, recused members and members of another organization get
-  404 on every case URL; anonymous visitors (reporters included: they have no account) are sent to the desk login;
+- staff, admins, fallback members before the threshold, recused members, members of another organization, members
+  whose roles are scoped to another space, and accounts whose only distinction is a Django flag (superuser, Django
+  staff) get 404 on every case URL; a member scoped to the case's space has the same access as an
+  organization-wide one; anonymous visitors (reporters included: they have no account) are sent to the desk login;
 - the organization's audit page answers 200 to its admins only, 404 to every other member, login to the anonymous;
 - the reporter page shows the reporter's own case only; without a receipt in the session it sends to /follow-up/.
 
@@ -19,6 +21,7 @@ ended, its audit event) and leaves the other case alone.
 """
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -29,7 +32,7 @@ from cocdesk.cases.enums import CaseState, MessageDirection, RecusalReason, Recu
 from cocdesk.cases.models import Case, Message, Recusal
 from cocdesk.common.models import AuditEvent
 from cocdesk.notify.models import Notification
-from tests.factories import OrganizationFactory, member, report_case
+from tests.factories import OrganizationFactory, SpaceFactory, UserFactory, member, report_case
 from tests.team import log_in
 
 # --- the axes -------------------------------------------------------------------------------------------------------
@@ -46,6 +49,10 @@ ADMIN = "admin"
 FALLBACK_BEFORE = "fallback_before_threshold"
 FALLBACK_AFTER = "fallback_after_threshold"
 OTHER_ORG = "other_org_member"
+SUPERUSER = "superuser_without_membership"
+DJANGO_STAFF_STAFF = "staff_member_with_django_staff_flag"
+SPACE_RESPONDER = "responder_scoped_to_the_case_space"
+OTHER_SPACE_LEAD = "lead_scoped_to_another_space"
 
 ROLES = [
     ANONYMOUS,
@@ -60,9 +67,13 @@ ROLES = [
     FALLBACK_BEFORE,
     FALLBACK_AFTER,
     OTHER_ORG,
+    SUPERUSER,
+    DJANGO_STAFF_STAFF,
+    SPACE_RESPONDER,
+    OTHER_SPACE_LEAD,
 ]
 NOT_LOGGED_IN = {ANONYMOUS, REPORTER, OTHER_REPORTER}
-MAY_VIEW = {RESPONDER, LEAD, FALLBACK_AFTER}
+MAY_VIEW = {RESPONDER, LEAD, FALLBACK_AFTER, SPACE_RESPONDER}
 MAY_LEAD = {LEAD, FALLBACK_AFTER}
 MAY_READ_ORG_AUDIT = {ADMIN}
 
@@ -107,10 +118,10 @@ def _cells():
 
 
 CELLS = _cells()
-EXPECTED_CELLS = 468
+EXPECTED_CELLS = 624
 
 
-def test_matrix_has_468_cells():
+def test_matrix_has_624_cells():
     assert len(CELLS) == EXPECTED_CELLS == len(ROLES) * sum(len(states) for states in ACTION_STATES.values())
     assert len({cell.id for cell in CELLS}) == EXPECTED_CELLS
 
@@ -139,8 +150,9 @@ def _recuse(case, membership):
 
 
 def build_world(organization, role, state):
-    case, receipt = report_case(organization, description=CASE_DESCRIPTION)
-    other_case, other_receipt = report_case(organization, description="Somebody else's case.")
+    space = SpaceFactory(organization=organization, name="Main conference")
+    case, receipt = report_case(organization, description=CASE_DESCRIPTION, space=space)
+    other_case, other_receipt = report_case(organization, description="Somebody else's case.", space=space)
     target_responder = member(organization, "responder")
     declared_recusal = _recuse(case, member(organization, "responder"))
     world = World(organization, case, receipt, other_case, other_receipt, target_responder, declared_recusal)
@@ -158,6 +170,18 @@ def build_world(organization, role, state):
         # Exactly the threshold (not yet more) before; one more lead than the threshold after.
         for _ in range(threshold + (1 if role == FALLBACK_AFTER else 0)):
             _recuse(case, member(organization, "lead"))
+    elif role == SUPERUSER:
+        world.actor = SimpleNamespace(user=UserFactory(is_superuser=True, is_staff=True))
+    elif role == DJANGO_STAFF_STAFF:
+        world.actor = member(organization, "staff")
+        world.actor.user.is_staff = True
+        world.actor.user.save()
+    elif role == SPACE_RESPONDER:
+        world.actor = member(organization, "responder")
+        world.actor.spaces.add(space)
+    elif role == OTHER_SPACE_LEAD:
+        world.actor = member(organization, "lead")
+        world.actor.spaces.add(SpaceFactory(organization=organization, name="Online forum"))
     elif role == OTHER_ORG:
         other_organization = OrganizationFactory()
         report_case(other_organization, description="A case of the other organization.")

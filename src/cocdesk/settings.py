@@ -19,6 +19,7 @@ DEFAULTS = {
     "secret_key": "",
     "allowed_hosts": ["127.0.0.1", "localhost"],
     "database_url": f"sqlite:///{VAR_DIR / 'cocdesk.sqlite3'}",
+    "database_conn_max_age": 600,
     "keyring_file": str(VAR_DIR / "keyring.json"),
     "keyring": "",
     "time_zone": "UTC",
@@ -38,6 +39,7 @@ DEFAULTS = {
     "login_window_seconds": 15 * 60,
     "secure_cookies": False,
     "log_level": "INFO",
+    "keep_delivered_days": 30,
 }
 
 
@@ -102,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "cocdesk.common.middleware.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cocdesk.orgs.access.AccessScopeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -126,8 +129,16 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": dj_database_url.parse(CONFIG["database_url"], conn_max_age=0)}
+# A server database keeps each worker's connection for database_conn_max_age seconds instead of paying a TCP (and
+# TLS, and authentication) handshake on every request; the health check replaces one that died meanwhile.
+DATABASES = {
+    "default": dj_database_url.parse(
+        CONFIG["database_url"], conn_max_age=CONFIG["database_conn_max_age"], conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Opening SQLite is opening a local file: there is no handshake to save, so connections stay per request.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
@@ -222,6 +233,8 @@ COCDESK_KEYRING_FILE = CONFIG["keyring_file"]
 COCDESK_KEYRING = CONFIG["keyring"]
 COCDESK_RECEIPT_ATTEMPTS = CONFIG["receipt_attempts_per_window"]
 COCDESK_RECEIPT_WINDOW = CONFIG["receipt_window_seconds"]
+# Sent or cancelled notifications and finished background tasks older than this are deleted by prune_records.
+COCDESK_KEEP_DELIVERED_DAYS = CONFIG["keep_delivered_days"]
 
 # Request logging is off: the access log would otherwise hold reporters' addresses and user agents.
 LOGGING = {

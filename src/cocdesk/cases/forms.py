@@ -219,6 +219,7 @@ def team_list(organization):
         Membership.objects.active()
         .filter(organization=organization)
         .filter(Q(is_responder=True) | Q(is_lead=True) | Q(is_fallback=True))
+        .select_related("user")
     )
 
 

@@ -1,3 +1,10 @@
+"""The audit log: append-only and hash-chained, one chain per organization plus one for events of none.
+
+Each event stores the hash of the event before it in its chain, so editing or removing a row breaks the chain, and
+each chain's head row holds the hash of its last event, so removing events from the end is noticed too. Appending
+locks only the head of the chain concerned: organizations never wait on each other.
+"""
+
 import hashlib
 import json
 
@@ -25,45 +32,122 @@ def _digest(previous_hash, event):
     return hashlib.sha256((previous_hash + canonical).encode()).hexdigest()
 
 
-def record(action, *, actor=None, reporter=False, case=None, organization=None, **detail):
-    """Appends an audit event. ``detail`` holds identifiers and labels only, never case content."""
+def _new_event(action, *, actor=None, reporter=False, case=None, organization=None, **detail):
+    """An unsaved event, not yet dated nor chained."""
     if actor is not None:
         actor_kind, label = AuditEvent.ActorKind.MEMBER, actor.get_username()
     elif reporter:
         actor_kind, label = AuditEvent.ActorKind.REPORTER, ""
     else:
         actor_kind, label = AuditEvent.ActorKind.SYSTEM, ""
-    if case is not None and organization is None:
-        organization = case.organization
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS})
-        event = AuditEvent(
-            created_at=timezone.now(),
-            actor_kind=actor_kind,
-            actor=actor,
-            actor_label=label,
-            organization=organization,
-            case=case,
-            case_reference=case.reference if case is not None else "",
-            action=action,
-            detail=detail,
-            previous_hash=head.last_hash,
-        )
-        event.hash = _digest(head.last_hash, event)
+    event = AuditEvent(
+        actor_kind=actor_kind,
+        actor=actor,
+        actor_label=label,
+        case=case,
+        case_reference=case.reference if case is not None else "",
+        action=action,
+        detail=detail,
+    )
+    if organization is not None:
+        event.organization = organization
+    elif case is not None:
+        # The key, not case.organization: that could cost a query per event in record_many.
+        event.organization_id = case.organization_id
+    return event
+
+
+def _chain_onto(head, event):
+    """Dates the event under the head's lock, so times never go backwards along a chain, and links it."""
+    event.created_at = timezone.now()
+    event.previous_hash = head.last_hash
+    event.hash = _digest(head.last_hash, event)
+    head.last_hash = event.hash
+
+
+def _locked_head(chain, organization_id):
+    head, _created = AuditChainHead.objects.select_for_update().get_or_create(
+        chain=chain, defaults={"organization_id": organization_id, "last_hash": GENESIS}
+    )
+    return head
+
+
+def record(action, *, actor=None, reporter=False, case=None, organization=None, **detail):
+    """Appends an audit event. ``detail`` holds identifiers and labels only, never case content."""
+    event = _new_event(action, actor=actor, reporter=reporter, case=case, organization=organization, **detail)
+    with transaction.atomic(savepoint=False):
+        head = _locked_head(AuditChainHead.chain_of(event.organization_id), event.organization_id)
+        _chain_onto(head, event)
         event.save()
-        head.last_hash = event.hash
         head.save(update_fields=["last_hash"])
     return event
 
 
-def first_broken_link():
-    """Returns the first event whose stored hashes do not follow from its predecessor, or None if intact."""
-    previous_hash = GENESIS
-    for event in AuditEvent.objects.order_by("id").iterator():
+def record_many(entries):
+    """Appends several events at once and returns them, in the order given.
+
+    ``entries`` is a list of dicts holding record()'s keyword arguments (``action`` included). Each chain involved
+    is locked once, the events are inserted together and each head is updated once, so the number of queries does
+    not grow with the number of events (up to the database's limit of parameters per INSERT).
+    """
+    events = [_new_event(**entry) for entry in entries]
+    if not events:
+        return events
+    organization_of_chain = {AuditChainHead.chain_of(event.organization_id): event.organization_id for event in events}
+    with transaction.atomic(savepoint=False):
+        # Locked in the order of their keys, so two writers spanning the same chains cannot deadlock.
+        heads = {
+            head.chain: head
+            for head in AuditChainHead.objects.select_for_update()
+            .filter(chain__in=organization_of_chain)
+            .order_by("chain")
+        }
+        for chain in sorted(organization_of_chain.keys() - heads.keys()):
+            heads[chain] = _locked_head(chain, organization_of_chain[chain])
+        for event in events:
+            _chain_onto(heads[AuditChainHead.chain_of(event.organization_id)], event)
+        # Ids grow in list order, which is the order the hashes were chained in, as verification reads them.
+        AuditEvent.objects.bulk_create(events)
+        AuditChainHead.objects.bulk_update(list(heads.values()), ["last_hash"])
+    return events
+
+
+def broken_chains():
+    """Maps the key of each broken chain to its first broken link: the first event (in id order within the chain)
+    whose stored hashes do not follow from the chain's previous event. An unsaved stand-in event (no id) describes
+    events removed from the end of a chain, or a chain whose head row is gone. Intact chains are not listed."""
+    last_hash, broken = {}, {}
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        chain = AuditChainHead.chain_of(event.organization_id)
+        if chain in broken:
+            continue
+        previous_hash = last_hash.get(chain, GENESIS)
         if event.previous_hash != previous_hash or event.hash != _digest(previous_hash, event):
-            return event
-        previous_hash = event.hash
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and head.last_hash != previous_hash:
-        return AuditEvent(action="(events removed from the end of the log)", hash=head.last_hash)
-    return None
+            broken[chain] = event
+        else:
+            last_hash[chain] = event.hash
+    heads = {head.chain: head for head in AuditChainHead.objects.all()}
+    for chain in sorted((heads.keys() | last_hash.keys()) - broken.keys()):
+        head = heads.get(chain)
+        if head is None:
+            broken[chain] = _stand_in(chain, "its head row was removed")
+        elif head.last_hash != last_hash.get(chain, GENESIS):
+            broken[chain] = _stand_in(chain, "events were removed from its end", head)
+    return broken
+
+
+def first_broken_link(broken=None):
+    """The broken link with the lowest event id over every chain (stand-ins last), or None if all are intact.
+    ``broken`` is broken_chains()'s answer, when the caller already has it."""
+    broken = broken_chains() if broken is None else broken
+    if not broken:
+        return None
+    return min(broken.values(), key=lambda event: (event.pk is None, event.pk or 0))
+
+
+def _stand_in(chain, action, head=None):
+    event = AuditEvent(action=action, detail={"chain": chain})
+    if head is not None:
+        event.hash = head.last_hash
+        event.organization_id = head.organization_id
+    return event

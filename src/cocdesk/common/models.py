@@ -44,9 +44,42 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """A single row locked while an event is appended, so concurrent writers cannot fork the chain."""
+    """The end of one chain: locked while an event is appended, so concurrent writers cannot fork it.
 
+    One chain per organization, so organizations never wait on each other, and one for events that belong to none
+    (failed logins, for example).
+    """
+
+    GLOBAL_CHAIN = "global"
+
+    # The unique key of the chain ("org:<id>" or "global"). The organization column alone cannot be it: a unique
+    # column still allows any number of NULLs, so two writers could each create a head for the organization-less
+    # chain and fork it.
+    chain = models.CharField(max_length=32, unique=True)
+    organization = models.OneToOneField(
+        "orgs.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     last_hash = models.CharField(max_length=64)
 
     def __str__(self):
-        return self.last_hash
+        return f"{self.chain}: {self.last_hash}"
+
+    @classmethod
+    def chain_of(cls, organization_id):
+        return f"org:{organization_id}" if organization_id is not None else cls.GLOBAL_CHAIN
+
+
+class ThrottleCount(models.Model):
+    """Failed attempts counted under one throttle key until its window ends.
+
+    Kept in the database because every web worker (and every host) must see the same count. The key is a keyed
+    hash of an address or a hash of an account name (see ``cocdesk.common.throttle``), never the address itself.
+    Expired rows are ignored, reset on the next failure and deleted by ``manage.py prune_records``.
+    """
+
+    key = models.CharField(max_length=128, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    window_ends_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.count} until {self.window_ends_at:%Y-%m-%d %H:%M}"

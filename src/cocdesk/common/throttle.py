@@ -1,15 +1,27 @@
 """Counting failed attempts without storing who made them.
 
-The client's address is only ever used as an HMAC input with a key that changes every day; the resulting tag
-lives in the in-memory cache for the length of the window and is never written to the database or a log.
+The client's address is only ever used as an HMAC input with a key that changes every day. The resulting tag is
+the key of a ThrottleCount row, in the database because every web worker, on every host, must see the same count;
+a count kept in one process's memory would let a guesser multiply the limit by the number of workers. The row
+lives for the length of the window (``manage.py prune_records`` deletes expired ones) and is never logged.
 """
 
 import hashlib
 import hmac
+import logging
+from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
+
+from .models import ThrottleCount
+
+logger = logging.getLogger("cocdesk.throttle")
+
+# Creating a row loses a race only to another worker creating the same one, after which the update path succeeds.
+CREATE_RACE_RETRIES = 3
 
 
 def _client_tag(scope, request):
@@ -38,21 +50,34 @@ class Throttle:
         self._increment(self._named(name))
 
     def reset_key(self, name):
-        cache.delete(self._named(name))
+        ThrottleCount.objects.filter(key=self._named(name)).delete()
 
     def _named(self, name):
         return f"throttle:{self.scope}:key:" + hashlib.sha256(name.encode()).hexdigest()[:32]
 
     def _count(self, key):
-        return cache.get(key, 0)
+        live = ThrottleCount.objects.filter(key=key, window_ends_at__gt=timezone.now())
+        return live.values_list("count", flat=True).first() or 0
 
     def _increment(self, key):
-        if cache.add(key, 1, self.window_seconds):
-            return
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, self.window_seconds)
+        """Adds one failure in a single statement per case, so concurrent workers never lose a count."""
+        for _attempt in range(CREATE_RACE_RETRIES):
+            now = timezone.now()
+            if ThrottleCount.objects.filter(key=key, window_ends_at__gt=now).update(count=F("count") + 1):
+                return
+            window_ends_at = now + timedelta(seconds=self.window_seconds)
+            # An expired row starts a new window. The condition is checked again under the row lock, so of two
+            # workers resetting at once only one succeeds; the other finds the live row on its next try.
+            expired = ThrottleCount.objects.filter(key=key, window_ends_at__lte=now)
+            if expired.update(count=1, window_ends_at=window_ends_at):
+                return
+            try:
+                with transaction.atomic():  # a savepoint: the caller's transaction survives a lost race
+                    ThrottleCount.objects.create(key=key, count=1, window_ends_at=window_ends_at)
+                return
+            except IntegrityError:
+                continue
+        logger.warning("a %s failure was not counted: %d races to create its row lost", self.scope, CREATE_RACE_RETRIES)
 
 
 def receipt_throttle():

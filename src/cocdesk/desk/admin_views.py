@@ -45,6 +45,7 @@ class TeamView(OrganizationAdminMixin, View):
                 display_name=data["display_name"],
                 email=data["email"],
                 roles=data["roles"],
+                space_ids=data["spaces"],
                 identifiers=data["identifiers"],
                 by=request.user,
             )
@@ -53,9 +54,21 @@ class TeamView(OrganizationAdminMixin, View):
         return self._render(form)
 
     def _render(self, add_form):
-        members = self.organization.memberships.select_related("user").order_by("-is_active", "display_name")
+        members = (
+            self.organization.memberships.select_related("user")
+            .prefetch_related("spaces")
+            .order_by("-is_active", "display_name")
+        )
+        spaces = list(self.organization.spaces.filter(is_active=True))
         rows = [
-            (membership, RolesForm(initial={"roles": membership.roles()}, prefix=f"m{membership.pk}"))
+            (
+                membership,
+                RolesForm(
+                    initial={"roles": membership.roles(), "spaces": [space.pk for space in membership.spaces.all()]},
+                    prefix=f"m{membership.pk}",
+                    spaces=spaces,
+                ),
+            )
             for membership in members
         ]
         context = {"organization": self.organization, "rows": rows, "add_form": add_form}
@@ -72,9 +85,12 @@ class MemberActionView(OrganizationAdminMixin, View):
                 team_admin.deactivate_member(membership, by=request.user)
                 messages.success(request, f"{membership.display_name} no longer has access.")
             else:
-                form = RolesForm(request.POST, prefix=f"m{membership.pk}")
+                spaces = self.organization.spaces.filter(is_active=True)
+                form = RolesForm(request.POST, prefix=f"m{membership.pk}", spaces=spaces)
                 if form.is_valid():
-                    team_admin.set_roles(membership, form.cleaned_data["roles"], by=request.user)
+                    team_admin.set_roles(
+                        membership, form.cleaned_data["roles"], space_ids=form.cleaned_data["spaces"], by=request.user
+                    )
                     messages.success(request, f"Roles of {membership.display_name} saved.")
                 else:
                     messages.error(request, "Those roles could not be saved.")

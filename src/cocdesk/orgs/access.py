@@ -50,21 +50,22 @@ class MemberAccess:
 NO_ACCESS = MemberAccess(grants={}, recused_case_ids=frozenset())
 
 
+def grant_of(membership):
+    """The grant of a membership row that carries ``scoped_space_ids`` (see load_grants)."""
+    return Grant(
+        membership_id=membership.pk,
+        organization_id=membership.organization_id,
+        is_staff_member=membership.is_staff_member,
+        is_responder=membership.is_responder,
+        is_lead=membership.is_lead,
+        is_admin=membership.is_admin,
+        is_fallback=membership.is_fallback,
+        space_ids=frozenset(membership.scoped_space_ids) if membership.scoped_space_ids else None,
+    )
+
+
 def grants_of(memberships):
-    """Grants for membership rows; ``memberships`` must carry a ``scoped_space_ids`` list (see load_grants)."""
-    return {
-        membership.organization_id: Grant(
-            membership_id=membership.pk,
-            organization_id=membership.organization_id,
-            is_staff_member=membership.is_staff_member,
-            is_responder=membership.is_responder,
-            is_lead=membership.is_lead,
-            is_admin=membership.is_admin,
-            is_fallback=membership.is_fallback,
-            space_ids=frozenset(membership.scoped_space_ids) if membership.scoped_space_ids else None,
-        )
-        for membership in memberships
-    }
+    return {membership.organization_id: grant_of(membership) for membership in memberships}
 
 
 def load_grants(memberships):

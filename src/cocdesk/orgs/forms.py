@@ -80,6 +80,19 @@ class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
         label="Roles", choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
     )
+    spaces = forms.TypedMultipleChoiceField(
+        label="Only for these spaces",
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Leave all unticked for the whole organization. Ticked: the roles apply to the cases of these "
+        "spaces only, for example a lead responder for one conference.",
+    )
+
+    def __init__(self, *args, spaces=(), **kwargs):
+        """``spaces``: the organization's spaces, loaded once for every member's row."""
+        super().__init__(*args, **kwargs)
+        self.fields["spaces"].choices = [(space.pk, space.name) for space in spaces]
 
     def clean_roles(self):
         roles = set(self.cleaned_data["roles"])
@@ -99,10 +112,10 @@ class AddMemberForm(RolesForm):
         help_text=Membership._meta.get_field("identifiers").help_text,
     )
 
-    field_order = ["username", "display_name", "email", "roles", "identifiers"]
+    field_order = ["username", "display_name", "email", "roles", "spaces", "identifiers"]
 
     def __init__(self, *args, organization, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, spaces=organization.spaces.filter(is_active=True), **kwargs)
         self.organization = organization
 
     def clean_username(self):

@@ -1,7 +1,8 @@
-"""Who on the team hears about a case, and when. Each list is one query over the members who may see the case
-(``queries.members_who_may_see``): recused members and members of other spaces never hear of it."""
+"""Who on the team hears about a case, and what they are told. Each list is one query over the members who may
+see the case (``queries.members_who_may_see``): recused members and members of other spaces never hear of it.
+Notices name the case by reference and link to it; they never carry its content."""
 
-from cocdesk.notify.domain import notify_members, page_chat
+from cocdesk.notify.domain import member_notification, notify_members, page_chat, queue
 
 from .queries import members_who_may_lead, members_who_may_see
 
@@ -15,36 +16,86 @@ def leads(case):
     return members_who_may_lead(case)
 
 
-def fallback_members(case):
-    """The fallback members who may see the case: call once it fell to them."""
-    return members_who_may_see(case).filter(is_fallback=True)
+def leads_among(case, handlers):
+    """The same members as ``members_who_may_lead``, picked from an already loaded list of handlers."""
+    return [m for m in handlers if m.is_lead or (case.under_fallback and m.is_fallback)]
 
 
-def announce_new_case(case):
-    """The procedures: whoever takes a report consults the team at once; an urgent one pages every lead."""
+def new_report_notice(case):
     space = f" ({case.space.name})" if case.space else ""
-    notify_members(
-        eligible_handlers(case),
-        case=case,
-        kind="new_report",
-        subject=f"[CoC Desk] New report: case {case.reference}{space}",
-        lines=[
+    return {
+        "kind": "new_report",
+        "subject": f"[CoC Desk] New report: case {case.reference}{space}",
+        "lines": [
             f"A new report arrived for {case.organization.name}{space} by {case.get_channel_display().lower()}.",
             f"Acknowledge it before {case.acknowledge_due:%Y-%m-%d %H:%M %Z}.",
         ],
-    )
+    }
+
+
+def urgent_page_notice(case):
+    return {
+        "kind": "urgent_page",
+        "subject": f"[CoC Desk] URGENT case {case.reference}",
+        "lines": [
+            f"URGENT: a report for {case.organization.name} says the incident is ongoing or someone is in danger.",
+            "Any lead may act alone to keep people safe; record what you did on the case so the team can review it.",
+        ],
+    }
+
+
+def automatic_recusal_notice(case):
+    # Who it is stays on the case page: a mail naming them would say who was reported.
+    return {
+        "kind": "automatic_recusal",
+        "subject": f"[CoC Desk] A team member was recused automatically from case {case.reference}",
+        "lines": [
+            f"A team member was recused automatically from case {case.reference} because of what the report says.",
+            "A lead can see who on the case page, and reinstate them if it was a mistake.",
+        ],
+    }
+
+
+def fallback_engaged_notice(case):
+    return {
+        "kind": "fallback_engaged",
+        "subject": f"[CoC Desk] You are needed as temporary lead on case {case.reference}",
+        "lines": [
+            f"More lead responders than your organization's threshold ({case.organization.recusal_threshold}) "
+            f"have recused themselves from case {case.reference}.",
+            "As a fallback member you now have access to this case, and this case only, as a temporary lead.",
+        ],
+    }
+
+
+def _notices(memberships, case, notice):
+    return [member_notification(membership, case=case, **notice) for membership in memberships]
+
+
+def announce_new_case(case, *, automatic_recusal=False, fallback_engaged=False):
+    """The procedures: whoever takes a report consults the team at once; an urgent one pages every lead. One
+    query for the recipients, one insert for every notice."""
+    handlers = list(members_who_may_see(case))
+    leads_here = leads_among(case, handlers)
+    notices = _notices(handlers, case, new_report_notice(case))
     if case.is_urgent:
-        page_leads(case)
+        notices += _notices(leads_here, case, urgent_page_notice(case))
+    if automatic_recusal:
+        notices += _notices(leads_here, case, automatic_recusal_notice(case))
+    if fallback_engaged:
+        notices += _notices([m for m in handlers if m.is_fallback], case, fallback_engaged_notice(case))
+    queue(notices)
+    if case.is_urgent:
+        _page_chat(case)
 
 
 def page_leads(case):
-    lines = [
-        f"URGENT: a report for {case.organization.name} says the incident is ongoing or someone is in danger.",
-        "Any lead may act alone to keep people safe; record what you did on the case so the team can review it.",
-    ]
-    subject = f"[CoC Desk] URGENT case {case.reference}"
-    notify_members(leads(case), case=case, kind="urgent_page", subject=subject, lines=lines)
-    page_chat(case, subject=subject, lines=["An urgent report needs a lead now."])
+    queue(_notices(leads(case), case, urgent_page_notice(case)))
+    _page_chat(case)
+
+
+def _page_chat(case):
+    page_chat(case, subject=urgent_page_notice(case)["subject"], lines=["An urgent report needs a lead now."])
 
 
 def ask_team_to_review(case, *, taken_by):
@@ -59,6 +110,6 @@ def ask_team_to_review(case, *, taken_by):
 
 def assignees_or_team(case):
     """The assigned members who may still see the case; if none is left, everyone who handles it."""
-    handlers = eligible_handlers(case)
-    assignees = list(handlers.filter(assigned_cases=case))
-    return assignees or handlers
+    handlers = list(eligible_handlers(case))
+    assigned = set(case.assignees.values_list("pk", flat=True))
+    return [m for m in handlers if m.pk in assigned] or handlers

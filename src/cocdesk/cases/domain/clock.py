@@ -13,7 +13,7 @@ from cocdesk.notify.domain import member_notification, queue
 
 from ..enums import AlertStage, DeadlineKind
 from ..models import Case, DeadlineAlert
-from . import alerts
+from .audience import BatchAudience
 from .deadlines import next_alert_after, running_clocks, stages_due
 
 BATCH_SIZE = 500
@@ -45,6 +45,7 @@ def _sweep_batch(now):
         already_sent = set(
             DeadlineAlert.objects.filter(case__in=cases).values_list("case_id", "deadline", "due_at", "stage")
         )
+        audience = BatchAudience(cases)
         new_alerts, notifications, events = [], [], []
         for case in cases:
             for kind, start, due in running_clocks(case):
@@ -52,7 +53,7 @@ def _sweep_batch(now):
                     if (case.pk, kind, due, stage) in already_sent:
                         continue
                     new_alerts.append(DeadlineAlert(case=case, deadline=kind, due_at=due, stage=stage, created_at=now))
-                    notifications += SENDERS[stage](case, kind, due, now)
+                    notifications += SENDERS[stage](case, kind, due, now, audience)
                     events.append(
                         {"action": f"deadline.{stage}", "case": case, "deadline": kind, "due": due.isoformat()}
                     )
@@ -72,9 +73,9 @@ def _notices(memberships, case, *, kind, subject, lines):
     return [member_notification(m, case=case, kind=kind, subject=subject, lines=lines) for m in memberships]
 
 
-def _remind(case, kind, due, now):
+def _remind(case, kind, due, now, audience):
     return _notices(
-        alerts.assignees_or_team(case),
+        audience.assignees_or_team(case),
         case,
         kind="deadline_reminder",
         subject=f"[CoC Desk] Reminder: case {case.reference} is due {due:%Y-%m-%d %H:%M %Z}",
@@ -82,9 +83,9 @@ def _remind(case, kind, due, now):
     )
 
 
-def _escalate(case, kind, due, now):
+def _escalate(case, kind, due, now, audience):
     return _notices(
-        alerts.leads(case),
+        audience.leads(case),
         case,
         kind="deadline_missed",
         subject=f"[CoC Desk] Missed deadline on case {case.reference}",
@@ -95,12 +96,12 @@ def _escalate(case, kind, due, now):
     )
 
 
-def _escalate_to_fallback(case, kind, due, now):
+def _escalate_to_fallback(case, kind, due, now, audience):
     if case.fallback_escalated_at is None:
         case.fallback_escalated_at, case.under_fallback = now, True
         Case.objects.filter(pk=case.pk).update(fallback_escalated_at=now, under_fallback=True)
     return _notices(
-        alerts.fallback_members(case),
+        audience.fallback_members(case),
         case,
         kind="fallback_escalation",
         subject=f"[CoC Desk] You are needed on case {case.reference}",

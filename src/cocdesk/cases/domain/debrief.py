@@ -1,5 +1,7 @@
 """The post-event debrief: every case of a space the reader may see, with how the team kept its promises."""
 
+from django.db.models import OuterRef, Q, Subquery
+
 from ..enums import OPEN_STATES, AlertStage, DeadlineKind, MessageDirection
 from ..models import Case, DeadlineAlert, Message
 
@@ -13,10 +15,14 @@ def promise_kept(done_at, due, missed_alert):
 
 
 def debrief_rows(space, *, reader):
+    last_message = Message.objects.filter(Q(case=OuterRef("pk")) | Q(case__merged_into=OuterRef("pk"))).order_by(
+        "-created_at", "-pk"
+    )
     cases = (
         Case.objects.visible_to(reader)
         .filter(space=space)
         .exclude(state="merged")
+        .annotate(last_message_direction=Subquery(last_message.values("direction")[:1]))
         .order_by("received_at")
         .prefetch_related("immediate_actions")
     )
@@ -30,8 +36,7 @@ def debrief_rows(space, *, reader):
             follow_ups.append("still open")
         if any(action.reviewed_at is None for action in case.immediate_actions.all()):
             follow_ups.append("an immediate action awaits review")
-        last = Message.objects.filter(case__in=[case, *case.merged_cases.all()]).order_by("-created_at").first()
-        if last is not None and last.direction == MessageDirection.FROM_REPORTER:
+        if case.last_message_direction == MessageDirection.FROM_REPORTER:
             follow_ups.append("the reporter's last message is unanswered")
         rows.append(
             {

@@ -284,10 +284,7 @@ def attachment_content(attachment):
 
 def describe_attachments(report):
     """The attachments of a report for the case page: the row with its decrypted name and type."""
-    return [
-        {"attachment": attachment, **attachment_meta(attachment)}
-        for attachment in report.attachments.select_related("case")
-    ]
+    return [{"attachment": attachment, **attachment_meta(attachment)} for attachment in report.attachments.all()]
 
 
 # Mail set aside: sealed under a data key of its own, for an admin to look at.

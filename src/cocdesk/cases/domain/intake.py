@@ -83,21 +83,24 @@ def submit_report(
                 sealed_content=sealed.seal(case, "report", answers),
             )
             Receipt.objects.create(report=report, digest=receipt_digest(receipt))
-            audit.record(
-                "case.received",
-                actor=filed_by,
-                reporter=filed_by is None,
-                case=case,
-                channel=channel,
-                urgent=urgent,
-                exclusions=len(excluded_members),
-                law_enforcement_help=answers.get("law_enforcement") == LawEnforcement.PLEASE_CONTACT,
-            )
-            for membership in excluded_members:
-                recusal.recuse(case, membership, reason=RecusalReason.REPORTER_REQUEST, source=RecusalSource.REPORTER)
-            for membership in members_named_as_reported_person(organization, answers):
-                recusal.recuse(case, membership, reason=RecusalReason.NAMED_IN_REPORT, source=RecusalSource.AUTOMATIC)
-            alerts.announce_new_case(case)
+            exclusions = [(m, RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members]
+            exclusions += [
+                (m, RecusalReason.NAMED_IN_REPORT, RecusalSource.AUTOMATIC)
+                for m in members_named_as_reported_person(organization, answers)
+            ]
+            recusal_entries, fallback_engaged, automatic = recusal.recusals_at_intake(case, exclusions)
+            received = {
+                "action": "case.received",
+                "actor": filed_by,
+                "reporter": filed_by is None,
+                "case": case,
+                "channel": channel,
+                "urgent": urgent,
+                "exclusions": len(excluded_members),
+                "law_enforcement_help": answers.get("law_enforcement") == LawEnforcement.PLEASE_CONTACT,
+            }
+            audit.record_many([received, *recusal_entries])
+            alerts.announce_new_case(case, automatic_recusal=automatic, fallback_engaged=fallback_engaged)
     except IntegrityError:
         if submission_token and Report.objects.filter(submission_digest=submission_digest(submission_token)).exists():
             raise AlreadySubmitted() from None

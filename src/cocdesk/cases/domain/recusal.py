@@ -12,6 +12,7 @@ from cocdesk.orgs.rules import can
 
 from ..enums import RecusalReason, RecusalSource
 from ..models import Case, Recusal
+from . import alerts
 from . import content as sealed
 from .queries import members_who_may_lead, members_who_may_see, recused_lead_count
 
@@ -62,18 +63,7 @@ def recuse(case, membership, *, reason, source, by=None, note=""):
         access.forget()
         engaged = refresh_fallback(case)
         if source == RecusalSource.AUTOMATIC:
-            notify_members(
-                members_who_may_lead(case),
-                case=case,
-                kind="automatic_recusal",
-                subject=f"[CoC Desk] A team member was recused automatically from case {case.reference}",
-                # Who it is stays on the case page: a mail naming them would say who was reported.
-                lines=[
-                    f"A team member was recused automatically from case {case.reference} because of what the "
-                    "report says.",
-                    "A lead can see who on the case page, and reinstate them if it was a mistake.",
-                ],
-            )
+            notify_members(members_who_may_lead(case), case=case, **alerts.automatic_recusal_notice(case))
         if engaged:
             announce_fallback(case)
     return recusal
@@ -99,18 +89,36 @@ def refresh_fallback_of_cases(cases):
 def announce_fallback(case):
     """The fallback members who now have the case are told."""
     audit.record("case.fallback_engaged", case=case)
-    notify_members(
-        members_who_may_see(case).filter(is_fallback=True),
-        case=case,
-        kind="fallback_engaged",
-        subject=f"[CoC Desk] You are needed as temporary lead on case {case.reference}",
-        lines=[
-            f"More lead responders than your organization's threshold ({case.organization.recusal_threshold}) "
-            f"have recused themselves from case {case.reference}.",
-            "As a fallback member you now have access to this case, and this case only, as a temporary lead.",
-        ],
+    fallback = members_who_may_see(case).filter(is_fallback=True)
+    notify_members(fallback, case=case, **alerts.fallback_engaged_notice(case))
+
+
+def recusals_at_intake(case, exclusions):
+    """Recusals of a case being taken in (the reporter's exclusions, then members named as the reported person),
+    inserted together. Returns (audit entries for intake to record with its own, whether the fallback members now
+    handle the case, whether any recusal was automatic)."""
+    chosen = {}
+    for membership, reason, source in exclusions:
+        if membership.organization_id != case.organization_id:
+            raise ValidationError("That person is not on this organization's team.")
+        chosen.setdefault(membership.pk, (membership, reason, source))  # the reporter's own request comes first
+    if not chosen:
+        return [], False, False
+    now = timezone.now()
+    Recusal.objects.bulk_create(
+        Recusal(case=case, membership=membership, reason=reason, source=source, created_at=now)
+        for membership, reason, source in chosen.values()
     )
-    return True
+    access.forget()
+    engaged = any(membership.is_lead for membership, _r, _s in chosen.values()) and refresh_fallback(case)
+    entries = [
+        {"action": "case.recusal", "case": case, "member": m.user.get_username(), "reason": r, "source": s}
+        for m, r, s in chosen.values()
+    ]
+    if engaged:
+        entries.append({"action": "case.fallback_engaged", "case": case})
+    automatic = any(source == RecusalSource.AUTOMATIC for _m, _r, source in chosen.values())
+    return entries, engaged, automatic
 
 
 def engage_fallback_if_needed(case):

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cocdesk.common import audit
+from cocdesk.orgs import access
 
 from ..enums import Role
 from ..models import Membership
@@ -17,10 +18,28 @@ def update_settings(form, *, by):
     with transaction.atomic():
         organization = form.save()
         audit.record("org.settings_changed", actor=by, organization=organization, fields=changed)
+        if "recusal_threshold" in changed:
+            _recount_fallback(organization.cases.all())
     return organization
 
 
-def add_member(organization, *, username, display_name, email, roles, identifiers="", by):
+def _recount_fallback(cases):
+    """Cases whose recused leads may count differently now get their fallback state stored anew."""
+    from cocdesk.cases.domain.recusal import refresh_fallback_of_cases
+
+    refresh_fallback_of_cases(cases.filter(recusals__is_active=True, recusals__membership__is_lead=True).distinct())
+    access.forget()
+
+
+def _set_spaces(membership, space_ids):
+    spaces = list(membership.organization.spaces.filter(pk__in=space_ids))
+    if len(spaces) != len(set(space_ids)):
+        raise ValidationError("Choose spaces of this organization.")
+    membership.spaces.set(spaces)
+    return sorted(space.name for space in spaces)
+
+
+def add_member(organization, *, username, display_name, email, roles, identifiers="", space_ids=(), by):
     """Adds a person to the team; a new account gets an invitation to choose its password."""
     from .accounts import send_password_link
 
@@ -36,13 +55,18 @@ def add_member(organization, *, username, display_name, email, roles, identifier
             identifiers=identifiers,
             **{Membership.ROLE_FIELDS[role]: True for role in roles},
         )
-        audit.record("org.member_added", actor=by, organization=organization, member=username, roles=sorted(roles))
+        spaces = _set_spaces(membership, space_ids)
+        audit.record(
+            "org.member_added", actor=by, organization=organization, member=username, roles=sorted(roles), spaces=spaces
+        )
         if created:
             send_password_link(user, organization, invitation=True)
     return membership
 
 
-def set_roles(membership, roles, *, by):
+def set_roles(membership, roles, *, space_ids=None, by):
+    """The member's roles, and the spaces they apply to (None: leave the spaces as they are; empty: the whole
+    organization). Cases the member is recused from recount their recused leads."""
     roles = set(roles)
     if Role.ADMIN not in roles and membership.is_admin:
         _keep_one_admin(membership)
@@ -50,13 +74,17 @@ def set_roles(membership, roles, *, by):
         for role, field in Membership.ROLE_FIELDS.items():
             setattr(membership, field, role in roles)
         membership.save()
+        detail = {"roles": sorted(roles)}
+        if space_ids is not None:
+            detail["spaces"] = _set_spaces(membership, space_ids)
         audit.record(
             "org.member_roles_changed",
             actor=by,
             organization=membership.organization,
             member=membership.user.get_username(),
-            roles=sorted(roles),
+            **detail,
         )
+        _recount_fallback(membership.organization.cases.filter(recusals__membership=membership))
     return membership
 
 
