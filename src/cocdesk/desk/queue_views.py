@@ -9,6 +9,7 @@ from django.views.generic import TemplateView
 from cocdesk.cases.domain.deadlines import time_left
 from cocdesk.cases.domain.queries import QUEUE_SHOWS, find_visible_case, queue_cases
 from cocdesk.cases.enums import CaseState, DeadlineKind
+from cocdesk.orgs.enums import SpaceKind
 from cocdesk.orgs.models import Membership, Space
 
 from .access import VerifiedMemberRequiredMixin
@@ -82,8 +83,15 @@ class QueueView(VerifiedMemberRequiredMixin, TemplateView):
             Membership.objects.active()
             .filter(user=user)
             .select_related("organization")
-            .prefetch_related("organization__spaces")
+            .prefetch_related("organization__spaces", "spaces")
         )
+        for membership in memberships:
+            scope = set(membership.spaces.all())
+            membership.debrief_spaces = [
+                space
+                for space in membership.organization.spaces.all()
+                if space.kind == SpaceKind.CONFERENCE and membership.handles_cases and (not scope or space in scope)
+            ]
         spaces = Space.objects.filter(organization__in=[m.organization_id for m in memberships]).order_by("name")
         form = QueueFilterForm(self.request.GET or None, spaces=spaces)
         filters = form.filters()

@@ -75,6 +75,6 @@ class FiledReportsView(VerifiedMemberRequiredMixin, View):
 class DebriefView(VerifiedMemberRequiredMixin, View):
     def get(self, request, space_id):
         space = get_object_or_404(Space.objects.select_related("organization"), pk=space_id)
-        if space.kind != SpaceKind.CONFERENCE or not can(request.user, "orgs.read_debrief", space.organization):
+        if space.kind != SpaceKind.CONFERENCE or not can(request.user, "orgs.read_space_debrief", space):
             raise Http404("Not found")
         return render(request, "desk/debrief.html", {"space": space, "rows": debrief_rows(space, reader=request.user)})

@@ -24,7 +24,8 @@ def _holds(test):
 
 
 is_org_admin = _holds(lambda grant: grant.is_admin)
-is_lead_in = _holds(lambda grant: grant.is_lead)
+# Mail set aside can concern any space: leads of the whole organization review it.
+is_organization_wide_lead = _holds(lambda grant: grant.is_lead and grant.space_ids is None)
 handles_cases_in = _holds(lambda grant: grant.handles_cases)
 # Staff take in-person and phone reports; responders and leads may too.
 may_file_for_someone = _holds(lambda grant: grant.is_staff_member or grant.handles_cases)
@@ -32,9 +33,17 @@ may_file_for_someone = _holds(lambda grant: grant.is_staff_member or grant.handl
 rules.add_perm("orgs.read_audit_log", is_org_admin)
 rules.add_perm("orgs.manage", is_org_admin)
 rules.add_perm("orgs.file_report", may_file_for_someone)
-rules.add_perm("orgs.read_debrief", handles_cases_in)
 # Mail that could not become a report may hold one: the leads look at it, not the admins.
-rules.add_perm("orgs.review_set_aside_mail", is_lead_in)
+rules.add_perm("orgs.review_set_aside_mail", is_organization_wide_lead)
+
+
+@rules.predicate
+def handles_cases_of_space(user, space):
+    grant = grant_in(user, space.organization)
+    return grant is not None and grant.handles_cases and grant.covers_space(space.pk)
+
+
+rules.add_perm("orgs.read_space_debrief", handles_cases_of_space)
 
 
 def can(user, permission, obj=None):
