@@ -18,6 +18,7 @@ from django.db import connection
 from django.urls import include, path
 
 from cocdesk.cases.domain import content, email_intake, email_parse
+from cocdesk.cases.domain.set_aside import set_aside_raw
 from cocdesk.cases.enums import Channel, MessageDirection
 from cocdesk.cases.models import Attachment, Case, Message, SetAsideMail
 from cocdesk.common.models import AuditEvent
@@ -268,7 +269,7 @@ def test_unusable_mail_is_set_aside_sealed_with_one_clear_log_line(organization,
     assert outcome.kind == "set_aside" and not Case.objects.exists()
     kept = SetAsideMail.objects.get()
     assert (kept.organization, kept.reason, kept.size) == (organization, reason, len(raw))
-    assert email_intake.set_aside_raw(kept) == raw
+    assert set_aside_raw(kept) == raw
     assert b"Please call me" not in bytes(kept.sealed_raw) and b"Cut off" not in bytes(kept.sealed_raw)
     warnings = [record for record in intake_log.records if record.levelno == logging.WARNING]
     assert [record.getMessage() for record in warnings] == [f"mail set aside (id {kept.pk}): {reason}"]
@@ -282,7 +283,7 @@ def test_a_huge_mail_or_attachment_is_set_aside(organization, intake_log, monkey
     kept = SetAsideMail.objects.get()
     assert kept.reason == "message too large (12.0 MiB > 10 MiB)" and kept.size == len(huge)
     assert f"mail set aside (id {kept.pk}): message too large (12.0 MiB > 10 MiB)" in intake_log.text
-    assert email_intake.set_aside_raw(kept) == huge
+    assert set_aside_raw(kept) == huge
     monkeypatch.setattr(email_parse, "MAX_ATTACHMENT_BYTES", 100)
     assert take_in(eml("with_attachment.eml"), organization).kind == "set_aside"
     assert SetAsideMail.objects.order_by("-id").first().reason == "attachment too large (123 bytes > 100 bytes)"

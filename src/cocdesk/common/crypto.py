@@ -86,3 +86,14 @@ def seal(data_key, payload, associated):
 def unseal(data_key, sealed, associated):
     sealed = bytes(sealed)
     return json.loads(AESGCM(data_key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated))
+
+
+def seal_bytes(data_key, data, associated):
+    """AES-GCM over raw bytes (attachments, mail kept aside), bound to ``associated``."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(data_key).encrypt(nonce, bytes(data), associated)
+
+
+def unseal_bytes(data_key, sealed, associated):
+    sealed = bytes(sealed)
+    return AESGCM(data_key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)

@@ -11,6 +11,7 @@ class Notification(models.Model):
         PENDING = "pending", "Waiting to be sent"
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled (recipient lost access)"
+        BOUNCED = "bounced", "Bounced (the address does not take mail)"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -25,6 +26,10 @@ class Notification(models.Model):
     message_id = models.CharField(max_length=200, blank=True, db_index=True)
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # A team message to an email reporter: the reporter chose mail, so the message itself goes out. Its text waits
+    # sealed with the case's key and is dropped once delivered.
+    team_message = models.ForeignKey("cases.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sealed_payload = models.BinaryField(null=True, blank=True)
     kind = models.CharField(max_length=40)
     subject = models.CharField(max_length=200)
     body = models.TextField()

@@ -25,11 +25,9 @@ to the team's notices, which thread back into their case as shown above.
 
 import hashlib
 import logging
-import os
 import re
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -45,13 +43,12 @@ from .email_parse import MAX_ATTACHMENT_BYTES, MAX_MESSAGE_BYTES, UnusableMail, 
 from .intake import AlreadySubmitted, submit_report
 from .references import REFERENCE_ALPHABET, submission_digest
 from .reporter import tell_team_reporter_wrote
+from .set_aside import keep_aside
 
 __all__ = ["MAX_ATTACHMENT_BYTES", "MAX_MESSAGE_BYTES", "Outcome", "take_in"]
 
 logger = logging.getLogger("cocdesk.intake")
 
-SET_ASIDE_KEY_ASSOCIATED = b"cocdesk:set-aside"
-SET_ASIDE_RAW_ASSOCIATED = b"cocdesk:set-aside:raw"
 NO_TEXT = "(The mail had no text; see its attachments.)"
 _SYMBOL = f"[{REFERENCE_ALPHABET}]"
 REFERENCE_IN_SUBJECT = re.compile(rf"(?<![A-Z0-9])({_SYMBOL}{{4}}-{_SYMBOL}{{4}}-{_SYMBOL}{{4}})(?![A-Z0-9])")
@@ -75,6 +72,10 @@ class Outcome:
             return "already taken in; nothing stored"
         what = "new report" if self.kind == "report" else "reply from the reporter"
         return f"stored as a {what} (report id {self.report.pk}, {self.attachments} attachment(s))"
+
+
+def set_aside(raw, organization, reason):
+    return Outcome("set_aside", set_aside=keep_aside(raw, organization, reason))
 
 
 def take_in(raw, *, organization_slug):
@@ -254,23 +255,12 @@ def _attachment_associated(case, attachment_id):
     return f"cocdesk:{case.reference}:attachment:{attachment_id}".encode()
 
 
-def _seal(key, data, associated):
-    nonce = os.urandom(crypto.NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, bytes(data), associated)
-
-
-def _unseal(key, sealed_bytes, associated):
-    sealed_bytes = bytes(sealed_bytes)
-    nonce, ciphertext = sealed_bytes[: crypto.NONCE_BYTES], sealed_bytes[crypto.NONCE_BYTES :]
-    return AESGCM(key).decrypt(nonce, ciphertext, associated)
-
-
 def seal_bytes(case, attachment_id, data):
-    return _seal(sealed.data_key(case), data, _attachment_associated(case, attachment_id))
+    return crypto.seal_bytes(sealed.data_key(case), data, _attachment_associated(case, attachment_id))
 
 
 def unseal_bytes(case, attachment_id, sealed_bytes):
-    return _unseal(sealed.data_key(case), sealed_bytes, _attachment_associated(case, attachment_id))
+    return crypto.unseal_bytes(sealed.data_key(case), sealed_bytes, _attachment_associated(case, attachment_id))
 
 
 def attachment_meta(attachment):
@@ -285,31 +275,3 @@ def attachment_content(attachment):
 def describe_attachments(report):
     """The attachments of a report for the case page: the row with its decrypted name and type."""
     return [{"attachment": attachment, **attachment_meta(attachment)} for attachment in report.attachments.all()]
-
-
-# Mail set aside: sealed under a data key of its own, for an admin to look at.
-
-
-def set_aside(raw, organization, reason):
-    raw = bytes(raw)
-    data_key = AESGCM.generate_key(bit_length=256)
-    key_id, wrapped = crypto.wrap_data_key(data_key, SET_ASIDE_KEY_ASSOCIATED)
-    with transaction.atomic():
-        mail = SetAsideMail.objects.create(
-            organization=organization,
-            received_at=timezone.now(),
-            reason=reason[:200],
-            size=len(raw),
-            key_id=key_id,
-            wrapped_data_key=wrapped,
-            sealed_raw=_seal(data_key, raw, SET_ASIDE_RAW_ASSOCIATED),
-        )
-        audit.record("mail.set_aside", organization=organization, set_aside=mail.pk, reason=mail.reason, size=len(raw))
-    logger.warning("mail set aside (id %s): %s", mail.pk, reason)
-    return Outcome("set_aside", set_aside=mail)
-
-
-def set_aside_raw(mail):
-    """The raw bytes of a mail set aside, decrypted (for an admin, or to take it in again once fixed)."""
-    data_key = crypto.unwrap_data_key(mail.key_id, mail.wrapped_data_key, SET_ASIDE_KEY_ASSOCIATED)
-    return _unseal(data_key, mail.sealed_raw, SET_ASIDE_RAW_ASSOCIATED)

@@ -51,12 +51,18 @@ def submit_report(
     channel=Channel.WEB,
     submission_token=None,
     filed_by=None,
+    received_at=None,
+    named_members=(),
 ):
     """Creates a case holding this report and returns (case, receipt). The receipt is returned once, here,
-    and only its hash is stored. The transaction commits before the caller tells the reporter anything."""
+    and only its hash is stored. The transaction commits before the caller tells the reporter anything.
+
+    ``received_at``: when the report reached us, if earlier than now (a mail that waited in the mailbox): the
+    deadlines run from it. ``named_members``: team members the report names (found by the channel's own
+    reading, such as mail intake's), recused automatically like a member named as the reported person."""
     if submission_token and Report.objects.filter(submission_digest=submission_digest(submission_token)).exists():
         raise AlreadySubmitted()
-    now = timezone.now()
+    now = min(received_at, timezone.now()) if received_at else timezone.now()
     urgent = is_urgent(answers)
     receipt = new_receipt()
     try:
@@ -86,7 +92,7 @@ def submit_report(
             exclusions = [(m, RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members]
             exclusions += [
                 (m, RecusalReason.NAMED_IN_REPORT, RecusalSource.AUTOMATIC)
-                for m in members_named_as_reported_person(organization, answers)
+                for m in [*members_named_as_reported_person(organization, answers), *named_members]
             ]
             recusal_entries, fallback_engaged, automatic = recusal.recusals_at_intake(case, exclusions)
             received = {

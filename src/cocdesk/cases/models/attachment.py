@@ -35,6 +35,16 @@ class SetAsideMail(models.Model):
     wrapped_data_key = models.BinaryField()
     sealed_raw = models.BinaryField()
     handled_at = models.DateTimeField(null=True, blank=True)
+    # SHA-256 of the Message-ID (or of the whole mail): the same mail delivered twice is kept once.
+    digest = models.CharField(max_length=64, blank=True, db_index=True)
+    case = models.ForeignKey(
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The case a lead made of this mail.",
+    )
 
     class Meta:
         ordering = ["-received_at"]

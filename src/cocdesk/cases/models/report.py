@@ -19,6 +19,14 @@ class Report(models.Model):
         max_length=300, blank=True, db_index=True, help_text="Message-ID of the mail this report came in."
     )
     sealed_content = models.BinaryField()
+    # A report by email: the raw Message-ID its answers thread on, sealed like the report.
+    sealed_mail_thread = models.BinaryField(null=True, blank=True)
+    mail_undeliverable_at = models.DateTimeField(
+        null=True, blank=True, help_text="A mail to the reporter bounced: their address does not take mail."
+    )
+    # An email reporter may get a receipt for the web page through a one-time link; only its hash is kept.
+    receipt_claim_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    receipt_claim_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["received_at", "id"]
@@ -53,6 +61,9 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField()
     sealed_body = models.BinaryField()
+    channel = models.CharField(
+        max_length=16, choices=Channel.choices, blank=True, help_text="How it travelled: by email, or on the web."
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
