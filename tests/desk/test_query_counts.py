@@ -85,7 +85,7 @@ def queue_queries(case_count, url="/desk/"):
 QUEUE_URLS = [
     "/desk/",
     "/desk/?show=all",
-    "/desk/?show=closed",
+    "/desk/?show=finished",
     "/desk/?show=new&urgent=on",
     "/desk/?overdue=on",
     "/desk/?fallback=on",

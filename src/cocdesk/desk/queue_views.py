@@ -21,7 +21,7 @@ MAX_PAGE = 10_000
 class QueueFilterForm(forms.Form):
     show = forms.ChoiceField(
         required=False,
-        choices=[("open", "Open"), ("closed", "Closed and merged"), ("all", "All"), *CaseState.choices],
+        choices=[("open", "Open"), ("finished", "Closed and merged"), ("all", "All"), *CaseState.choices],
     )
     space = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
     urgent = forms.BooleanField(required=False, label="Urgent")

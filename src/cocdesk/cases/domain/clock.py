@@ -62,6 +62,9 @@ def _sweep_batch(now):
         queue(notifications)
         audit.record_many(events)
         Case.objects.bulk_update(cases, ["next_alert_at"])
+        handed_over = [case.pk for case in cases if case.fallback_escalated_at == now]
+        if handed_over:
+            Case.objects.filter(pk__in=handed_over).update(fallback_escalated_at=now, under_fallback=True)
     return len(new_alerts), len(cases)
 
 
@@ -98,8 +101,8 @@ def _escalate(case, kind, due, now, audience):
 
 def _escalate_to_fallback(case, kind, due, now, audience):
     if case.fallback_escalated_at is None:
+        # Stored with the batch's other changes (see _sweep_batch): the case is theirs from now on.
         case.fallback_escalated_at, case.under_fallback = now, True
-        Case.objects.filter(pk=case.pk).update(fallback_escalated_at=now, under_fallback=True)
     return _notices(
         audience.fallback_members(case),
         case,

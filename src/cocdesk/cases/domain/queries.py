@@ -49,11 +49,12 @@ def recused_lead_count(case):
     )
 
 
+# What the queue shows: a group of states, or one state (the per-state counts link to those).
 QUEUE_SHOWS = {
-    "open": [*OPEN_STATES, CaseState.DECIDED],
-    "closed": [CaseState.CLOSED, CaseState.MERGED],
-    "all": list(CaseState.values),
     **{state: [state] for state in CaseState.values},
+    "open": [*OPEN_STATES, CaseState.DECIDED],
+    "finished": [CaseState.CLOSED, CaseState.MERGED],
+    "all": list(CaseState.values),
 }
 
 
