@@ -106,7 +106,10 @@ def test_a_plain_mail_becomes_an_email_case_with_the_sender_as_contact(organizat
     assert report.source_message_id == digest("<CAF8kq3+plain-0001@mail.example.net>")
     notice = Notification.objects.get(kind="new_report", recipient=responder.user)
     assert "keynote" not in notice.body and "sam.reporter" not in notice.body
-    assert not Notification.objects.filter(report=report).exists(), "the receipt is never mailed"
+    # The acknowledgement by return mail is written when it is sent; the row holds no text, and no receipt.
+    [acknowledgement] = Notification.objects.filter(report=report)
+    assert acknowledgement.kind == "mail_acknowledgement" and acknowledgement.body == ""
+    assert case.reference in acknowledgement.subject
     assert AuditEvent.objects.filter(action="mail.received", case=case, detail__became="report").exists()
 
 
@@ -216,13 +219,17 @@ def test_a_reply_to_a_reporter_notice_threads_into_its_report_with_its_attachmen
     assert Notification.objects.filter(kind="reporter_wrote", recipient=responder.user, case=case).exists()
 
 
-def test_a_reply_to_another_organizations_notice_is_set_aside_not_shown_to_this_team(organization, intake_log):
+def test_a_reply_to_another_organizations_notice_goes_to_that_organization_only(organization, intake_log):
+    responder = member(organization, "responder")
     other_case, _ = report_case(OrganizationFactory(), reporter_email="alex@example.net")
     notice_for(other_case)
     reply = mail(sender="Alex <alex@example.net>", extra=["In-Reply-To: <notice-1@cocdesk.example>"])
-    assert take_in(reply, organization).kind == "set_aside"
-    assert SetAsideMail.objects.get().reason == "a reply to a notice of another organization"
-    assert not Message.objects.exists() and Case.objects.count() == 1
+    outcome = take_in(reply, organization)
+    assert outcome.kind == "reply" and outcome.case == other_case
+    assert Message.objects.get().case == other_case
+    assert not Case.objects.filter(organization=organization).exists()
+    assert not Notification.objects.filter(recipient=responder.user).exists()
+    assert not AuditEvent.objects.filter(organization=organization).exists()
 
 
 def test_a_reference_in_the_subject_threads_only_from_the_reporters_own_address(organization):
@@ -250,7 +257,7 @@ def test_the_same_mail_twice_makes_one_case_and_one_reply(organization):
 
 
 NO_FROM = b"To: conduct@community.example\r\nSubject: Help\r\nMessage-ID: <nofrom@x.example>\r\n\r\nPlease call me.\r\n"
-NO_BODY = b"From: A <a@example.org>\r\nSubject: (empty)\r\nMessage-ID: <empty@x.example>\r\n\r\n  \r\n"
+NO_BODY = b"From: A <a@example.org>\r\nMessage-ID: <empty@x.example>\r\n\r\n  \r\n"
 AUTOMATIC = b"From: A <a@example.org>\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\nAway.\r\n"
 
 
@@ -260,7 +267,7 @@ AUTOMATIC = b"From: A <a@example.org>\r\nAuto-Submitted: auto-replied\r\nSubject
         (b"\x00\x01\x02\xff\xfe garbage without headers", "not an email message (no headers)"),
         (NO_FROM, "no sender address (From: missing or unreadable)"),
         (eml("truncated.eml"), "broken MIME structure (truncated, or a boundary is missing)"),
-        (NO_BODY, "no body (no text and no attachments)"),
+        (NO_BODY, "no content (no subject, no text and no attachments)"),
         (AUTOMATIC, "automatic reply or delivery report (Auto-Submitted or multipart/report)"),
     ],
 )

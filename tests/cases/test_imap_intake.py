@@ -3,6 +3,7 @@ is flagged \\Seen only after it is committed, and running again never duplicates
 
 import io
 from email.utils import make_msgid
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -12,10 +13,12 @@ from cocdesk.cases.domain import content
 from cocdesk.cases.enums import Channel
 from cocdesk.cases.models import Case, Message, SetAsideMail
 from cocdesk.notify.models import Notification
-from tests.factories import OrganizationFactory, report_case
+from tests.factories import OrganizationFactory, member, report_case
 from tests.imap_server import running_imap_server
+from tests.team import log_in
 
 PASSWORD_ENV = "COCDESK_TEST_IMAP_PASSWORD"
+MAIL = Path(__file__).resolve().parents[1] / "data" / "mail"
 
 
 @pytest.fixture(scope="module")
@@ -104,11 +107,44 @@ def test_fetch_mail_leaves_the_mailbox_untouched_when_it_cannot_take_mail_in(mon
     with running_imap_server() as server:
         server.deliver(mail("Help", "Please call me."))
         monkeypatch.setenv(PASSWORD_ENV, server.password)
-        with pytest.raises(CommandError, match="No organization"):
+        with pytest.raises(CommandError, match="No organization") as refused:
             call_command("fetch_mail", org="no-such-org", host=server.host, port=server.port, user=server.user,
                          password_env=PASSWORD_ENV, ssl=False)  # fmt: skip
+        assert refused.value.returncode == 67  # EX_NOUSER
         assert all("\\Seen" not in flags for flags in server.flags())
         monkeypatch.setenv(PASSWORD_ENV, "wrong password")
         with pytest.raises(CommandError, match="refused the login"):
             fetch(server, organization)
     assert not Case.objects.exists() and not SetAsideMail.objects.exists()
+
+
+# Each hand-written mail, and what its case page must show once a responder opens it.
+CORPUS = {
+    "raw_utf8_headers.eml": "Zoë Müller",  # RFC 6532: raw UTF-8 in From and Subject
+    "undeclared_8bit.eml": "Renée Zoë",  # windows-1252 bytes, no charset anywhere
+    "iso2022jp.eml": "山田 太郎",
+    "windows1252_base64.eml": "Smart \u201cquotes\u201d",
+    "html_only.eml": "Björn was there",
+    "forwarded.eml": "You should not speak again.",
+    "subject_only.eml": "following me around hall C right now",
+}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_kind_of_mail_becomes_a_case_whose_page_opens(mailbox, client):
+    organization = OrganizationFactory()
+    responder = member(organization, "responder")
+    for name in CORPUS:
+        mailbox.deliver((MAIL / name).read_bytes())
+
+    output = fetch(mailbox, organization)
+
+    assert output.startswith(f"{len(CORPUS)} mail(s) taken in: {len(CORPUS)} new report(s)"), output
+    log_in(client, responder.user)
+    pages = []
+    for case in Case.objects.filter(organization=organization):
+        page = client.get(f"/desk/cases/{case.reference}/")
+        assert page.status_code == 200
+        pages.append(page.content.decode())
+    for name, shown in CORPUS.items():
+        assert any(shown in page for page in pages), name

@@ -18,7 +18,7 @@ from cocdesk.common.models import ThrottleCount
 from cocdesk.common.pruning import PruneSchedule, delete_in_batches, prune_records
 from cocdesk.notify.models import Notification
 from tests.common.processes import PROJECT_ROOT, environment
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, report_case
 
 NOW = timezone.now()
 OLD = NOW - timedelta(days=31)
@@ -26,8 +26,10 @@ RECENT = NOW - timedelta(days=29)
 SENT, CANCELLED, PENDING = Notification.State.SENT, Notification.State.CANCELLED, Notification.State.PENDING
 
 
-def notification(organization, *, state, created_at, sent_at=None, kind="deadline_reminder"):
-    row = Notification.objects.create(organization=organization, kind=kind, subject="s", body="b", state=state)
+def notification(organization, *, state, created_at, sent_at=None, kind="deadline_reminder", report=None):
+    row = Notification.objects.create(
+        organization=organization, kind=kind, subject="s", body="", state=state, report=report
+    )
     # created_at is set on insert (auto_now_add): put it in the past afterwards.
     Notification.objects.filter(pk=row.pk).update(created_at=created_at, sent_at=sent_at)
     return row.pk
@@ -49,6 +51,9 @@ def task_result(*, status, finished_at=None, enqueued_at=OLD):
 
 @pytest.fixture
 def notifications(organization):
+    case, _receipt = report_case(organization, reporter_email="sam@example.org")
+    Notification.objects.all().delete()  # the new-report notices of that case are not under test
+    report = case.reports.get()
     return {
         "old sent": notification(organization, state=SENT, created_at=OLD, sent_at=OLD),
         "old cancelled": notification(organization, state=CANCELLED, created_at=OLD),
@@ -57,10 +62,10 @@ def notifications(organization):
         "recent cancelled": notification(organization, state=CANCELLED, created_at=RECENT),
         "recent sent": notification(organization, state=SENT, created_at=RECENT, sent_at=RECENT),
         "old sent reporter notice": notification(
-            organization, state=SENT, created_at=OLD, sent_at=OLD, kind="reporter_notice"
+            organization, state=SENT, created_at=OLD, sent_at=OLD, kind="reporter_notice", report=report
         ),
         "old cancelled reporter notice": notification(
-            organization, state=CANCELLED, created_at=OLD, kind="reporter_notice"
+            organization, state=CANCELLED, created_at=OLD, kind="reporter_notice", report=report
         ),
     }
 

@@ -135,7 +135,7 @@ def test_a_page_far_past_the_end_is_empty_not_an_error(client, organization):
 # --- order ---------------------------------------------------------------------------------------------------------
 
 
-def test_urgent_first_then_by_next_deadline_then_newest_received(client, organization):
+def test_open_cases_urgent_first_then_by_next_deadline_and_the_others_newest_first(client, organization):
     responder, lead = member(organization, "responder"), member(organization, "lead")
     now = timezone.now()
     tie = now + 5 * H
@@ -156,17 +156,16 @@ def test_urgent_first_then_by_next_deadline_then_newest_received(client, organiz
     cases["urgent, due in 90 min"] = set_acknowledge_due(
         new_case(organization, "urgent-2", ongoing="yes"), now + 1.5 * H
     )
-    expected = [
+    open_expected = [
         "urgent, due in 1 h",
         "urgent, due in 90 min",
         "overdue",
-        "due in 5 h, newer",
         "due in 5 h, older",
+        "due in 5 h, newer",
         "due in 24 h",
         "update due in 7 days",
-        "decided, newer",
-        "closed, older",
     ]
+    created = list(cases)
     # The order is read from the stored next deadline.
     stored = {name: fresh(case).next_due_at for name, case in cases.items()}
     assert stored["due in 5 h, older"] == stored["due in 5 h, newer"] == tie
@@ -174,9 +173,9 @@ def test_urgent_first_then_by_next_deadline_then_newest_received(client, organiz
     assert stored["decided, newer"] is None and stored["closed, older"] is None
 
     log_in(client, responder.user)
-    assert references(get(client, "?show=all")) == [cases[name].reference for name in expected]
-    open_order = [cases[name].reference for name in expected if name != "closed, older"]
-    assert references(get(client)) == open_order
+    assert references(get(client)) == [cases[name].reference for name in open_expected]
+    # Every state together, and decided or closed ones alone, come newest first: they have no promise running.
+    assert references(get(client, "?show=all")) == [cases[name].reference for name in reversed(created)]
 
 
 # --- filters -------------------------------------------------------------------------------------------------------
@@ -245,8 +244,8 @@ def board(db):
 
 
 NEW = ["new-a", "urgent-b", "overdue", "urgent-overdue-a", "fallback-a", "mine-b", "theirs"]
-OPEN = [*NEW, "acknowledged-a", "investigating-b", "decided", "reopened-b"]
-ALL = [*OPEN, "closed-a", "merged"]
+OPEN = [*NEW, "acknowledged-a", "investigating-b", "reopened-b"]
+ALL = [*OPEN, "decided", "closed-a", "merged"]
 ASSIGNED = ["mine-b", "theirs"]
 
 FILTERS = [
@@ -319,7 +318,7 @@ def test_each_link_beside_the_queue_lists_what_it_says(client, board):
         href = next(href for text, href in links.items() if text.startswith(f"{label}: "))
         shown = sorted(names[reference] for reference in references(get(client, href)))
         assert shown == sorted(name for name, case in board.cases.items() if case.state == value), label
-    groups = {"Open and decided": OPEN, "Closed and merged": ["closed-a", "merged"]}
+    groups = {"Open": OPEN, "Closed and merged": ["closed-a", "merged"]}
     for label, expected in groups.items():
         shown = sorted(names[reference] for reference in references(get(client, links[label])))
         assert shown == sorted(expected), label
@@ -394,7 +393,7 @@ def test_counts_per_state_count_only_the_cases_the_member_may_see(client, db):
         "Merged into another case": 0,
     }
     log_in(client, viewer.user)
-    totals = {"": 4, "?show=all": 5, "?show=new": 2, "?show=investigating": 0, "?show=closed": 1, "?show=finished": 1}
+    totals = {"": 3, "?show=all": 5, "?show=new": 2, "?show=investigating": 0, "?show=closed": 1, "?show=finished": 1}
     for query, shown in totals.items():
         response = get(client, query)
         assert state_counts(response) == expected, query

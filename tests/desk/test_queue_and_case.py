@@ -392,7 +392,7 @@ def test_responder_messages_the_reporter(client, world):
 
     event = AuditEvent.objects.get(action="message.to_reporter", case=case)
     assert event.actor == world.responder.user
-    assert event.detail == {"message": message.pk, "kind": "other"}
+    assert event.detail == {"message": message.pk, "kind": "other", "channel": "web"}
     assert body not in json.dumps(event.detail)
 
     # The team reads it back on the case page, and the reporter with their receipt.
@@ -437,7 +437,7 @@ def test_malformed_report_id_is_a_client_error(world):
 def test_erased_case_leaves_the_queue_and_its_page_shows_no_content(world):
     """Erasure destroys the data key: the case cannot be decrypted, and the desk neither lists it nor crashes."""
     case = world.control_case
-    Case.objects.filter(pk=case.pk).update(wrapped_data_key=None)
+    Case.objects.filter(pk=case.pk).update(wrapped_data_key=None, is_erased=True)
     client = Client(raise_request_exception=False)
     log_in(client, world.responder.user)
     listed = {row["Reference"] for row in queue_rows(client.get("/desk/").content)}

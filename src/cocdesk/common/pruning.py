@@ -21,15 +21,15 @@ logger = logging.getLogger("cocdesk.pruning")
 
 BATCH_SIZE = 1000
 PRUNE_EVERY_SECONDS = 60 * 60
-# Mail intake threads a reporter's emailed reply into their case by the Message-ID of the notice they answer
-# (cocdesk.cases.domain.email_intake.thread_target), so a sent notice is kept as long as its case.
-THREAD_ANCHOR_KIND = "reporter_notice"
+# Mail intake threads a reporter's emailed reply into their case by the Message-ID of the mail they answer
+# (cocdesk.cases.domain.email_intake.thread_target), so a sent mail to a reporter is kept as long as its case. It
+# holds no text: only the reference, the report and that Message-ID.
 
 
 def delivered_notifications(cutoff):
     done = Q(state=Notification.State.SENT) | Q(state=Notification.State.CANCELLED)
     old = Q(sent_at__lt=cutoff) | Q(sent_at__isnull=True, created_at__lt=cutoff)
-    thread_anchor = Q(state=Notification.State.SENT, kind=THREAD_ANCHOR_KIND)
+    thread_anchor = Q(state=Notification.State.SENT, report__isnull=False)
     return Notification.objects.filter(done & old).exclude(thread_anchor)
 
 

@@ -6,7 +6,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import View
 
 from cocdesk.orgs.domain import team as team_admin
-from cocdesk.orgs.forms import AddMemberForm, MessageTemplatesForm, OrganizationSettingsForm, RolesForm
+from cocdesk.orgs.forms import (
+    AddMemberForm,
+    ConflictContactForm,
+    MessageTemplatesForm,
+    OrganizationSettingsForm,
+    RolesForm,
+)
 
 from .access import OrganizationPermissionMixin
 
@@ -113,3 +119,44 @@ class TemplatesView(OrganizationAdminMixin, View):
 
     def _render(self, form):
         return render(self.request, "desk/org_templates.html", {"organization": self.organization, "form": form})
+
+
+class ConflictContactsView(OrganizationAdminMixin, View):
+    """The alternative contacts for a concern about a team member, each with its own intake address."""
+
+    def get(self, request, org_slug):
+        return self._render(ConflictContactForm(team=self._team()))
+
+    def post(self, request, org_slug):
+        if request.POST.get("action") == "retire":
+            contact = get_object_or_404(
+                self.organization.conflict_contacts, pk=request.POST.get("contact", "").strip() or 0, is_active=True
+            )
+            team_admin.retire_conflict_contact(contact, by=request.user)
+            messages.success(request, f"{contact.name} no longer receives reports.")
+            return redirect("desk:org_conflict_contacts", org_slug=org_slug)
+        form = ConflictContactForm(request.POST, team=self._team())
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                team_admin.add_conflict_contact(
+                    self.organization,
+                    name=data["name"],
+                    intake_address=data["intake_address"],
+                    hidden_from_ids=data["hidden_from"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                form.add_error("hidden_from", error.messages[0])
+            else:
+                messages.success(request, f"{data['name']} was added.")
+                return redirect("desk:org_conflict_contacts", org_slug=org_slug)
+        return self._render(form)
+
+    def _team(self):
+        return list(self.organization.memberships.filter(is_active=True).order_by("display_name"))
+
+    def _render(self, form):
+        contacts = self.organization.conflict_contacts.filter(is_active=True).prefetch_related("hidden_from")
+        context = {"organization": self.organization, "contacts": contacts, "form": form}
+        return render(self.request, "desk/org_conflict_contacts.html", context)

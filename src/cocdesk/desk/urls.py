@@ -66,6 +66,11 @@ urlpatterns = [
     path("orgs/<slug:org_slug>/team/", admin_views.TeamView.as_view(), name="org_team"),
     path("orgs/<slug:org_slug>/templates/", admin_views.TemplatesView.as_view(), name="org_templates"),
     path(
+        "orgs/<slug:org_slug>/conflict-contacts/",
+        admin_views.ConflictContactsView.as_view(),
+        name="org_conflict_contacts",
+    ),
+    path(
         "orgs/<slug:org_slug>/team/<int:membership_id>/",
         admin_views.MemberActionView.as_view(),
         name="org_member",
@@ -83,6 +88,16 @@ urlpatterns = [
         "orgs/<slug:org_slug>/set-aside/<int:mail_id>/handled/",
         set_aside_views.SetAsideHandledView.as_view(),
         name="set_aside_handled",
+    ),
+    path(
+        "orgs/<slug:org_slug>/set-aside/<int:mail_id>/preview/",
+        set_aside_views.SetAsidePreviewView.as_view(),
+        name="set_aside_preview",
+    ),
+    path(
+        "orgs/<slug:org_slug>/set-aside/<int:mail_id>/case/",
+        set_aside_views.SetAsideOpenCaseView.as_view(),
+        name="set_aside_open_case",
     ),
     path("orgs/<slug:org_slug>/audit/", audit_views.OrganizationAuditView.as_view(), name="org_audit"),
 ]

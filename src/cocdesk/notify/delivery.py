@@ -3,7 +3,7 @@
 import json
 import urllib.error
 import urllib.request
-from email.utils import make_msgid
+from email.utils import formataddr, make_msgid
 from smtplib import SMTPException
 
 from django.conf import settings
@@ -26,28 +26,50 @@ def send(notification):
 
 
 def _send_mail(notification):
-    from .domain import ACCOUNT_SUBJECTS, account_mail_body, reporter_address
+    from .domain import ACCOUNT_SUBJECTS, account_mail_body
 
-    address = reporter_address(notification.report) if notification.report_id else notification.recipient.email
+    if notification.report_id:
+        address, body, headers, sender = _to_reporter(notification)
+    else:
+        address, sender, headers = notification.recipient.email, settings.DEFAULT_FROM_EMAIL, {}
+        body = account_mail_body(notification) if notification.kind in ACCOUNT_SUBJECTS else notification.body
     if not address:
         raise DeliveryFailed("no address to send to")
-    body = account_mail_body(notification) if notification.kind in ACCOUNT_SUBJECTS else notification.body
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "localhost"
     notification.message_id = notification.message_id or make_msgid(domain=domain)
+    if notification.kind not in HUMAN_WRITTEN:
+        headers["Auto-Submitted"] = "auto-generated"
     # A reporter's reply must reach the organization's mailbox, where mail intake threads it into the case.
     reply_to = [notification.organization.reporting_email] if notification.report_id else []
     message = EmailMessage(
         notification.subject,
         body,
-        settings.DEFAULT_FROM_EMAIL,
+        sender,
         [address],
-        headers={"Message-ID": notification.message_id, "Auto-Submitted": "auto-generated"},
+        headers={"Message-ID": notification.message_id, **headers},
         reply_to=[address for address in reply_to if address],
     )
     try:
         message.send()
     except (SMTPException, OSError) as error:
         raise DeliveryFailed(_describe_without_addresses(error)) from error
+
+
+# A team member wrote it: the reporter's mail program may answer it like any mail.
+HUMAN_WRITTEN = {"reporter_message"}
+
+
+def _to_reporter(notification):
+    """(address, body, thread headers, sender) of a mail to a reporter, written now from the sealed case. It comes
+    from the organization's reporting address, so a bounce returns to the mailbox intake reads."""
+    from cocdesk.cases.domain.reporter_mail import compose, reporter_address
+
+    body, headers = compose(notification)
+    organization = notification.organization
+    sender = settings.DEFAULT_FROM_EMAIL
+    if organization.reporting_email:
+        sender = formataddr((f"Code of Conduct team of {organization.name}", organization.reporting_email))
+    return reporter_address(notification.report), body, headers, sender
 
 
 def _post_webhook(notification):

@@ -18,12 +18,6 @@ def recipient_may_still_know(notification):
     return rules.has_perm("cases.view_case", notification.recipient, notification.case)
 
 
-def reporter_address(report):
-    from cocdesk.cases.domain.content import report_content
-
-    return report_content(report).get("reporter_email", "")
-
-
 def case_link(case):
     return settings.BASE_URL + reverse("desk:case", kwargs={"reference": case.reference})
 
@@ -97,21 +91,22 @@ def queue(notifications):
     created = Notification.objects.bulk_create(notifications)
     ids = [notification.pk for notification in created]
     for start in range(0, len(ids), DELIVERY_BATCH):
-        _enqueue_batch_after_commit(ids[start : start + DELIVERY_BATCH])
+        enqueue_notifications(ids[start : start + DELIVERY_BATCH])
     return created
 
 
 DELIVERY_BATCH = 50
 
 
-def _enqueue_batch_after_commit(notification_ids):
+def enqueue_notifications(notification_ids):
+    """Hands saved notifications to the worker once the transaction commits."""
     from .tasks import deliver_notifications
 
     transaction.on_commit(lambda: deliver_notifications.enqueue(notification_ids))
 
 
 def _enqueue_after_commit(notification_id):
-    _enqueue_batch_after_commit([notification_id])
+    enqueue_notifications([notification_id])
 
 
 ACCOUNT_SUBJECTS = {

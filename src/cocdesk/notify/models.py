@@ -26,10 +26,9 @@ class Notification(models.Model):
     message_id = models.CharField(max_length=200, blank=True, db_index=True)
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    # A team message to an email reporter: the reporter chose mail, so the message itself goes out. Its text waits
-    # sealed with the case's key and is dropped once delivered.
+    # A team message to an email reporter: the reporter chose mail, so the message itself goes out. The row holds
+    # no copy of it: the text is read from the sealed message when the mail is sent.
     team_message = models.ForeignKey("cases.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    sealed_payload = models.BinaryField(null=True, blank=True)
     kind = models.CharField(max_length=40)
     subject = models.CharField(max_length=200)
     body = models.TextField()

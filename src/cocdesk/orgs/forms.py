@@ -159,3 +159,33 @@ def _raw_template(organization, kind):
 
     template = organization.templates.filter(kind=kind).first()
     return template.body if template else policy.DEFAULT_TEMPLATES[kind]
+
+
+class ConflictContactForm(forms.Form):
+    name = forms.CharField(label="Name shown to reporters", max_length=150)
+    intake_address = forms.EmailField(
+        label="Its own intake address",
+        help_text="A mailbox CoC Desk reads for this contact only (see the operations guide: fetch_mail or the pipe).",
+    )
+    hidden_from = forms.TypedMultipleChoiceField(
+        label="Reports sent to this address are hidden from",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["hidden_from"].choices = [(membership.pk, membership.display_name) for membership in team]
+
+    def clean_intake_address(self):
+        from .models import ConflictContact, Organization
+
+        address = self.cleaned_data["intake_address"].strip().lower()
+        if ConflictContact.objects.filter(intake_address__iexact=address).exists():
+            raise forms.ValidationError("Another contact already uses this address.")
+        if Organization.objects.filter(reporting_email__iexact=address).exists():
+            raise forms.ValidationError(
+                "This is an organization's usual reporting address: choose a mailbox of its own."
+            )
+        return address

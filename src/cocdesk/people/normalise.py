@@ -43,3 +43,50 @@ def member_identifiers(membership):
         user.email.split("@")[0] if user.email else "",
         membership.identifiers,
     )
+
+
+# Finding a person named anywhere in free text (a mail's body, subject, attachment names). Identifiers are
+# compared as sequences of normalised words, so "Jane O'Neil" is found in "...told Jane O’Neil that..." but a
+# short first name alone ("Al") is not a match: the text would name half the team.
+MIN_SINGLE_WORD = 4
+_EDGE_PUNCTUATION = "\"'“”‘’()[]{}<>,;:!?.…*_~|"
+
+
+def words(text):
+    """The normalised words of a text, in order."""
+    found = []
+    for chunk in (text or "").split():
+        value = normalise(chunk.strip(_EDGE_PUNCTUATION))
+        if value:
+            found.append(value)
+    return found
+
+
+def identifier_phrases(*texts):
+    """Each identifier of free-text fields (one a line or comma-separated, 'Platform: ' dropped) as a tuple of
+    normalised words, leaving out single words too short to name one person."""
+    phrases = set()
+    for text in texts:
+        for part in re.split(r"[\n,;]+", text or ""):
+            part = _HANDLE_PREFIX.sub("", part.strip()) if "@" not in part.split(":")[0] else part.strip()
+            phrase = tuple(words(part))
+            if len(phrase) > 1 or (phrase and len(phrase[0]) >= MIN_SINGLE_WORD):
+                phrases.add(phrase)
+    return phrases
+
+
+def member_phrases(membership):
+    user = membership.user
+    return identifier_phrases(membership.display_name, user.get_full_name(), user.email, membership.identifiers)
+
+
+def mentions(text_words, phrases):
+    """Whether any phrase stands, word for word, in ``text_words``."""
+    by_first = {}
+    for phrase in phrases:
+        by_first.setdefault(phrase[0], []).append(phrase)
+    for index, word in enumerate(text_words):
+        for phrase in by_first.get(word, ()):
+            if tuple(text_words[index : index + len(phrase)]) == phrase:
+                return True
+    return False

@@ -10,4 +10,5 @@ urlpatterns = [
     path("follow-up/", views.receipt_entry, name="receipt"),
     path("follow-up/case/", views.reporter_case, name="reporter_case"),
     path("follow-up/leave/", views.leave_case, name="leave_case"),
+    path("follow-up/claim/<str:token>/", views.claim_receipt, name="claim_receipt"),
 ]

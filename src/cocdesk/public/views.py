@@ -101,3 +101,27 @@ def reporter_case(request):
 def leave_case(request):
     request.session.flush()
     return redirect("public:receipt")
+
+
+def claim_receipt(request, token):
+    """The link in an email reporter's acknowledgement. Opening it shows a button (link checkers and previews
+    that fetch the page must not use the claim up); pressing it shows a new receipt once."""
+    if request.method != "POST":
+        return render(request, "public/claim_receipt.html", {"token": token})
+    throttle = receipt_throttle()
+    claimed = None if throttle.is_blocked(request) else reporter.claim_receipt(token)
+    if claimed is None:
+        throttle.note_failure(request)
+        return render(request, "public/claim_receipt.html", {"token": token, "error": CLAIM_UNUSABLE}, status=410)
+    case, receipt = claimed
+    return render(
+        request,
+        "public/received.html",
+        {"organization": case.organization, "case": case, "receipt": receipt, "claimed_by_mail": True},
+    )
+
+
+CLAIM_UNUSABLE = (
+    "This link cannot give a receipt: it was used already, it is more than two weeks old, or it is not complete. "
+    "You can still follow your report by replying to the team's emails."
+)

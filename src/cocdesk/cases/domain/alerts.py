@@ -113,3 +113,32 @@ def assignees_or_team(case):
     handlers = list(eligible_handlers(case))
     assigned = set(case.assignees.values_list("pk", flat=True))
     return [m for m in handlers if m.pk in assigned] or handlers
+
+
+def suggest_merge(named_case, new_case):
+    """A mail names a case in its subject but does not come from its reporter: it became a case of its own, and
+    the leads who may see the named case are asked whether the two belong together. Never threaded silently."""
+    notify_members(
+        members_who_may_lead(named_case),
+        case=named_case,
+        kind="thread_suggestion",
+        subject=f"[CoC Desk] A new mail names case {named_case.reference}",
+        lines=[
+            f"A mail that names case {named_case.reference} in its subject came from an address that is not its "
+            f"reporter's. It became a new case, {new_case.reference}, so nothing is lost and its clocks run.",
+            "If it belongs to the same incident, merge it on that case's page.",
+        ],
+    )
+
+
+def tell_mail_bounced(case):
+    notify_members(
+        assignees_or_team(case),
+        case=case,
+        kind="reporter_mail_bounced",
+        subject=f"[CoC Desk] Mail to the reporter of case {case.reference} bounced",
+        lines=[
+            f"A mail to the reporter of case {case.reference} came back undelivered: their address does not take "
+            "mail. Messages to them now wait on the web page, which they can open only with a receipt.",
+        ],
+    )

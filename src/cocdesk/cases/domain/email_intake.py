@@ -34,12 +34,14 @@ from django.utils import timezone
 
 from cocdesk.common import audit, crypto
 from cocdesk.notify.models import Notification
-from cocdesk.orgs.models import Organization
+from cocdesk.orgs.models import ConflictContact, Membership, Organization
+from cocdesk.people.normalise import member_phrases, mentions, words
 
 from ..enums import Channel, MessageDirection
 from ..models import Attachment, Case, Message, Report, SetAsideMail
+from . import alerts, reporter_mail
 from . import content as sealed
-from .email_parse import MAX_ATTACHMENT_BYTES, MAX_MESSAGE_BYTES, UnusableMail, parse_mail
+from .email_parse import MAX_ATTACHMENT_BYTES, MAX_MESSAGE_BYTES, UnusableMail, bounce_of, parse_mail
 from .intake import AlreadySubmitted, submit_report
 from .references import REFERENCE_ALPHABET, submission_digest
 from .reporter import tell_team_reporter_wrote
@@ -56,7 +58,7 @@ REFERENCE_IN_SUBJECT = re.compile(rf"(?<![A-Z0-9])({_SYMBOL}{{4}}-{_SYMBOL}{{4}}
 
 @dataclass
 class Outcome:
-    kind: str  # "report", "reply", "duplicate" or "set_aside"
+    kind: str  # "report", "reply", "duplicate", "bounce" or "set_aside"
     case: Case | None = None
     report: Report | None = None
     message: Message | None = None
@@ -70,6 +72,8 @@ class Outcome:
             return f"set aside (id {self.set_aside.pk}): {self.set_aside.reason}"
         if self.kind == "duplicate":
             return "already taken in; nothing stored"
+        if self.kind == "bounce":
+            return f"a bounce: the reporter's address of report id {self.report.pk} is marked undeliverable"
         what = "new report" if self.kind == "report" else "reply from the reporter"
         return f"stored as a {what} (report id {self.report.pk}, {self.attachments} attachment(s))"
 
@@ -85,6 +89,13 @@ def take_in(raw, *, organization_slug):
     organization = Organization.objects.filter(slug=organization_slug).first()
     if organization is None:
         return set_aside(raw, None, "unknown organization")
+    returned = bounce_of(raw)
+    if returned is not None and returned.failed:
+        with transaction.atomic():
+            reports = reporter_mail.mark_bounced(returned.message_ids, returned.recipients)
+        if reports:
+            logger.info("bounce of a mail to %s reporter(s); their address is marked undeliverable", len(reports))
+            return Outcome("bounce", case=reports[0].case, report=reports[0])
     try:
         mail = parse_mail(raw)
     except UnusableMail as unusable:
@@ -117,10 +128,10 @@ def _store(organization, mail, digest):
     duplicate = _already_taken_in(organization, digest)
     if duplicate is not None:
         return duplicate
-    report = thread_target(organization, mail)
+    report, suggested = thread_target(organization, mail)
     if report is not None:
         return _store_reply(report, mail, digest)
-    return _store_report(organization, mail, digest)
+    return _store_report(organization, mail, digest, suggested)
 
 
 def _already_taken_in(organization, digest):
@@ -138,24 +149,23 @@ def _already_taken_in(organization, digest):
 
 
 def thread_target(organization, mail):
-    """The report this mail answers, or None for a new report."""
-    if mail.thread_ids:
-        candidates = {*mail.thread_ids, *(message_id.strip("<>") for message_id in mail.thread_ids)}
-        notices = (
-            Notification.objects.filter(kind="reporter_notice", report__isnull=False, message_id__in=candidates)
-            .select_related("report__case")
-            .order_by("-created_at")
-        )
-        notice = next((notice for notice in notices if notice.organization_id == organization.pk), None)
-        if notice is None and notices:
-            # Another organization's reporter answered into this mailbox: never let this team read it.
-            raise UnusableMail("a reply to a notice of another organization")
-        if notice is not None and not notice.report.case.is_erased:
-            return notice.report
+    """(the report this mail answers, or None for a new report; a case its subject names but whose reporter did
+    not send it, for a lead to consider, or None).
+
+    First by In-Reply-To/References against every Message-ID the case has seen: the mails we sent its reporters
+    and the reporters' own mails. A reply that answers another organization's mail goes to that organization,
+    never to the one whose mailbox received it. Then by a case reference in the subject, from that report's own
+    reporter only: a stranger naming a reference starts a new report, and the leads of the named case are told.
+    """
+    report = _answered_report(mail)
+    if report is not None:
+        return report, None
+    suggested = None
     for reference in dict.fromkeys(REFERENCE_IN_SUBJECT.findall(mail.subject.upper())):
         case = Case.objects.filter(organization=organization, reference=reference).first()
         if case is None or case.is_erased:
             continue
+        case = case.merged_into or case
         reports = Report.objects.filter(Q(case=case) | Q(case__merged_into=case)).select_related("case")
         match = next(
             (
@@ -168,8 +178,27 @@ def thread_target(organization, mail):
         )
         audit.record("mail.reference_checked", case=case, sender_matched=match is not None)
         if match is not None:
-            return match
-    return None
+            return match, None
+        suggested = suggested or case
+    return None, suggested
+
+
+def _answered_report(mail):
+    if not mail.thread_ids:
+        return None
+    candidates = {*mail.thread_ids, *(message_id.strip("<>") for message_id in mail.thread_ids)}
+    digests = {source_digest(message_id, b"") for message_id in candidates}
+    sent = Notification.objects.filter(report__isnull=False, message_id__in=candidates).values_list("report_id")
+    own_reports = Report.objects.filter(source_message_id__in=digests).values_list("pk")
+    own_messages = Message.objects.filter(
+        source_message_id__in=digests, direction=MessageDirection.FROM_REPORTER
+    ).values_list("report_id")
+    reports = (
+        Report.objects.filter(Q(pk__in=sent) | Q(pk__in=own_reports) | Q(pk__in=own_messages))
+        .select_related("case__organization")
+        .order_by("-received_at")
+    )
+    return next((report for report in reports if not report.case.is_erased), None)
 
 
 def _same_address(known, sender):
@@ -177,11 +206,41 @@ def _same_address(known, sender):
 
 
 def _with_subject(mail):
+    """The subject and the text; a subject alone is the whole report ("following me around hall C right now")."""
+    if mail.subject and not mail.text:
+        return f"Subject: {mail.subject}" + ("\n\n" + NO_TEXT if mail.attachments else "")
     text = mail.text or NO_TEXT
     return f"Subject: {mail.subject}\n\n{text}" if mail.subject else text
 
 
-def _store_report(organization, mail, digest):
+def members_named_in_mail(organization, mail):
+    """Team members whose names, emails or handles stand anywhere in the mail (subject, text, attachment names):
+    they are recused at once, pending a lead's review. The sender is not counted as named: a team member may
+    report by mail too."""
+    text_words = words(" ".join([mail.subject, mail.text, *(item.filename for item in mail.attachments)]))
+    team = Membership.objects.filter(organization=organization).select_related("user")
+    return [
+        membership
+        for membership in team
+        if not _same_address(membership.user.email, mail.sender_address)
+        and mentions(text_words, member_phrases(membership))
+    ]
+
+
+def conflict_contact_of(organization, mail):
+    """The organization's conflict-of-interest contact whose own intake address received this mail, if any."""
+    addresses = [address.lower() for address in mail.to_addresses]
+    if not addresses:
+        return None
+    return (
+        ConflictContact.objects.filter(organization=organization, is_active=True, intake_address__in=addresses)
+        .prefetch_related("hidden_from__user")
+        .first()
+    )
+
+
+def _store_report(organization, mail, digest, suggested=None):
+    contact = conflict_contact_of(organization, mail)
     answers = {"description": _with_subject(mail), "reporter_email": mail.sender_address}
     if mail.sender_name:
         answers["reporter_name"] = mail.sender_name
@@ -192,6 +251,10 @@ def _store_report(organization, mail, digest):
             answers=answers,
             channel=Channel.EMAIL,
             submission_token=f"mail:{organization.pk}:{digest}",
+            received_at=mail.arrived_at,
+            # Writing to a contact's own address is the reporter's way of excluding those members.
+            excluded_members=list(contact.hidden_from.all()) if contact else [],
+            named_members=members_named_in_mail(organization, mail),
         )
     except AlreadySubmitted:
         report = Report.objects.select_related("case").get(
@@ -202,8 +265,13 @@ def _store_report(organization, mail, digest):
     report = case.reports.get()
     report.source_message_id = digest
     report.save(update_fields=["source_message_id"])
+    if mail.message_id:
+        reporter_mail.keep_thread(report, mail.message_id)
     kept = keep_attachments(case, report, None, mail.attachments)
     audit.record("mail.received", reporter=True, case=case, became="report", report=report.pk, attachments=kept)
+    reporter_mail.acknowledge_by_mail(report)
+    if suggested is not None:
+        alerts.suggest_merge(suggested, case)
     return Outcome("report", case=case, report=report, attachments=kept)
 
 
@@ -217,6 +285,7 @@ def _store_reply(report, mail, digest):
         case=case,
         report=report,
         direction=MessageDirection.FROM_REPORTER,
+        channel=Channel.EMAIL,
         source_message_id=digest,
         created_at=timezone.now(),
         sealed_body=sealed.seal(case, "message", {"body": _with_subject(mail)}),

@@ -27,7 +27,9 @@ def erase_case(case, *, by=None):
     """Destroys the case's data key: its reports, messages and notes can never be decrypted again, in this
     database or any backup of it. The metadata (dates, state) stays for statistics."""
     with transaction.atomic():
-        Case.objects.filter(pk=case.pk).update(wrapped_data_key=None, next_due_at=None, next_alert_at=None)
-        case.wrapped_data_key = None
+        Case.objects.filter(pk=case.pk).update(
+            wrapped_data_key=None, is_erased=True, next_due_at=None, next_alert_at=None
+        )
+        case.wrapped_data_key, case.is_erased = None, True
         case._data_key = None
         audit.record("case.erased", actor=by, case=case)

@@ -3,7 +3,7 @@
 Sight itself is defined once, in ``rules.grant_sees_case``; ``Case.objects.visible_to`` (a member's cases) and
 ``members_who_may_see`` (a case's members) are its two database forms and are tested against it."""
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from cocdesk.orgs.models import Membership
 
@@ -49,13 +49,17 @@ def recused_lead_count(case):
     )
 
 
-# What the queue shows: a group of states, or one state (the per-state counts link to those).
+# What the queue shows: a group of states, or one state (the per-state counts link to those). "open" is every
+# case with a promise running; decided cases wait for closing under their own count.
 QUEUE_SHOWS = {
     **{state: [state] for state in CaseState.values},
-    "open": [*OPEN_STATES, CaseState.DECIDED],
+    "open": list(OPEN_STATES),
     "finished": [CaseState.CLOSED, CaseState.MERGED],
     "all": list(CaseState.values),
 }
+# Cases with a running promise are ordered by it; the others, newest first.
+BY_PROMISE = ("-is_urgent", "next_due_at", "pk")
+NEWEST_FIRST = ("-received_at", "-pk")
 
 
 def queue_cases(
@@ -63,7 +67,7 @@ def queue_cases(
 ):
     """The member's queue: (cases in queue order, their count per state under the same filters but the state).
     The count per state is one grouped query; the cases are sliced by the caller (a page of 50)."""
-    cases = Case.objects.visible_to(user).exclude(wrapped_data_key=None)
+    cases = Case.objects.visible_to(user).filter(is_erased=False)
     if space_id is not None:
         cases = cases.filter(space_id=space_id)
     if urgent:
@@ -79,10 +83,8 @@ def queue_cases(
         cases = cases.exclude(Exists(assignments))
     counts = dict(cases.order_by().values_list("state").annotate(Count("pk")))
     states = QUEUE_SHOWS.get(show, QUEUE_SHOWS["open"])
-    ordered = cases.filter(state__in=states).order_by(
-        "-is_urgent", F("next_due_at").asc(nulls_last=True), "-received_at", "pk"
-    )
-    return ordered, counts
+    order = BY_PROMISE if set(states) <= set(OPEN_STATES) else NEWEST_FIRST
+    return cases.filter(state__in=states).order_by(*order), counts
 
 
 def find_visible_case(user, reference):

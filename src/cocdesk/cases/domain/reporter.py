@@ -1,15 +1,16 @@
 """What a reporter does with their receipt: open their report, read the team's messages, add information."""
 
+from django.db import transaction
 from django.utils import timezone
 
 from cocdesk.common import audit
 from cocdesk.notify.domain import notify_members
 
 from ..enums import MessageDirection
-from ..models import Message, Receipt
+from ..models import Message, Receipt, Report
 from . import alerts
 from . import content as sealed
-from .references import receipt_digest
+from .references import new_receipt, receipt_digest
 
 
 def find_receipt(typed):
@@ -60,3 +61,25 @@ def tell_team_reporter_wrote(case):
         subject=f"[CoC Desk] The reporter wrote on case {case.reference}",
         lines=[f"A reporter added information or answered on case {case.reference}."],
     )
+
+
+def claim_receipt(token):
+    """Gives an email reporter a receipt for the web page, once: the link's hash must match an unexpired claim.
+    Returns (case, receipt), or None. The new receipt replaces the one intake made (which nobody ever saw)."""
+    from .reporter_mail import claim_digest
+
+    with transaction.atomic():
+        report = (
+            Report.objects.select_for_update(of=("self",))
+            .select_related("case__organization", "receipt")
+            .filter(receipt_claim_digest=claim_digest(token), receipt_claim_expires_at__gt=timezone.now())
+            .first()
+        )
+        if report is None or report.case.is_erased:
+            return None
+        receipt = new_receipt()
+        Receipt.objects.update_or_create(report=report, defaults={"digest": receipt_digest(receipt)})
+        report.receipt_claim_digest, report.receipt_claim_expires_at = "", None
+        report.save(update_fields=["receipt_claim_digest", "receipt_claim_expires_at"])
+        audit.record("receipt.claimed_by_mail_link", reporter=True, case=report.case, report=report.pk)
+    return report.case.merged_into or report.case, receipt

@@ -6,12 +6,14 @@ from django.utils import timezone
 from cocdesk.common import audit
 from cocdesk.common.models import AuditEvent
 from cocdesk.notify.domain import notify_reporter
+from cocdesk.notify.models import Notification
 from cocdesk.orgs.rules import can
 
-from ..enums import CaseState, MessageDirection, MessageKind
+from ..enums import CaseState, Channel, MessageDirection, MessageKind
 from ..forms import ReportForm
-from ..models import Message, Report
+from ..models import Case, Message, Report
 from . import content as sealed
+from . import reporter_mail
 from .deadlines import update_due
 from .email_intake import describe_attachments
 from .workflow import require
@@ -22,11 +24,9 @@ FOLLOW_UP_KINDS = {MessageKind.UPDATE, MessageKind.OUTCOME}
 
 def case_reports(case):
     """The reports of a case and of the duplicates merged into it."""
-    return (
-        Report.objects.filter(Q(case=case) | Q(case__merged_into=case))
-        .select_related("case", "receipt")
-        .order_by("received_at", "pk")
-    )
+    # The cases first, by their own indexes: an OR across the join would read every report.
+    cases = Case.objects.filter(Q(pk=case.pk) | Q(merged_into_id=case.pk)).values("pk")
+    return Report.objects.filter(case_id__in=cases).select_related("case", "receipt").order_by("received_at", "pk")
 
 
 def read_case(case, *, reader):
@@ -37,6 +37,8 @@ def read_case(case, *, reader):
         Prefetch("messages", queryset=Message.objects.select_related("author").order_by("created_at", "pk")),
         "attachments",
     )
+    loaded = list(loaded)
+    deliveries = mail_deliveries([message for report in loaded for message in report.messages.all()])
     for report in loaded:
         if report.case_id == case.pk:
             report.case = case  # one instance per case: its data key is unwrapped once
@@ -48,7 +50,8 @@ def read_case(case, *, reader):
                 "sections": ReportForm.describe(sealed.report_content(report)),
                 "attachments": describe_attachments(report),
                 "messages": [
-                    {"message": message, "body": sealed.message_body(message)} for message in report.messages.all()
+                    {"message": message, "body": sealed.message_body(message), "delivery": deliveries.get(message.pk)}
+                    for message in report.messages.all()
                 ],
             }
         )
@@ -68,11 +71,30 @@ def read_case(case, *, reader):
     return {"reports": reports, "notes": notes, "immediate_actions": actions, "triage": triage}
 
 
+DELIVERY_WORDS = {
+    Notification.State.PENDING: "waiting to be sent",
+    Notification.State.SENT: "delivered to the mail server",
+    Notification.State.CANCELLED: "not sent",
+    Notification.State.BOUNCED: "bounced: the address does not take mail",
+}
+
+
+def mail_deliveries(messages):
+    """{message id: what became of its mail, in words} for messages that went to the reporter by email."""
+    by_mail = [message.pk for message in messages if message.channel == Channel.EMAIL]
+    if not by_mail:
+        return {}
+    states = Notification.objects.filter(team_message_id__in=by_mail).values_list("team_message_id", "state")
+    return {message_id: DELIVERY_WORDS.get(state, state) for message_id, state in states}
+
+
 def message_reporter(case, report, *, author, body, kind=MessageKind.OTHER):
     """Writes to the reporter of one report. Any message acknowledges the report; an update or the outcome
-    restarts the 7-day clock. A reporter who left an email is told a message waits, without its content."""
+    restarts the 7-day clock. A reporter who wrote by email gets the message by mail, threaded on their own; a
+    reporter who left an email on the web form is told a message waits, without its content."""
     require(author, "cases.message_reporter", case)
     now = timezone.now()
+    by_mail = reporter_mail.takes_mail(report)
     message = Message.objects.create(
         case=report.case,
         report=report,
@@ -80,6 +102,7 @@ def message_reporter(case, report, *, author, body, kind=MessageKind.OTHER):
         kind=kind,
         author=author,
         created_at=now,
+        channel=Channel.EMAIL if by_mail else Channel.WEB,
         sealed_body=sealed.seal(report.case, "message", {"body": body}),
     )
     changed = ["updated_at"]
@@ -93,8 +116,10 @@ def message_reporter(case, report, *, author, body, kind=MessageKind.OTHER):
         case.last_update_at, case.update_due = now, update_due(case.organization, now)
         changed += ["last_update_at", "update_due"]
     case.save(update_fields=changed)
-    audit.record("message.to_reporter", actor=author, case=case, message=message.pk, kind=kind)
-    if sealed.report_content(report).get("reporter_email"):
+    audit.record("message.to_reporter", actor=author, case=case, message=message.pk, kind=kind, channel=message.channel)
+    if by_mail:
+        reporter_mail.send_team_message(message)
+    elif reporter_mail.reporter_address(report):
         notify_reporter(report, organization=case.organization)
     return message
 

@@ -71,13 +71,19 @@ class Case(TimeStampedModel):
 
     key_id = models.CharField(max_length=32)
     wrapped_data_key = models.BinaryField(null=True, help_text="Empty once the case has been erased.")
+    # Stored beside the empty key so lists and counts leave erased cases out from an index alone.
+    is_erased = models.BooleanField(default=False)
 
     objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_urgent", "acknowledge_due"]
         indexes = [
-            models.Index(fields=["organization", "state", "is_urgent", "next_due_at"], name="case_queue_open"),
+            # The queue of open cases walks this in order and stops after a page; the counts per state read it
+            # alone (state and is_erased are in it), never the table.
+            models.Index(
+                fields=["organization", "-is_urgent", "next_due_at", "id", "state", "is_erased"], name="case_queue"
+            ),
             models.Index(fields=["organization", "received_at"], name="case_queue_received"),
             models.Index(fields=["next_alert_at"], name="case_next_alert"),
         ]
@@ -92,7 +98,3 @@ class Case(TimeStampedModel):
         if update_fields is not None:
             update_fields = {*update_fields, "next_due_at", "next_alert_at"}
         super().save(*args, update_fields=update_fields, **kwargs)
-
-    @property
-    def is_erased(self):
-        return not self.wrapped_data_key

@@ -117,3 +117,32 @@ def save_templates(organization, bodies, *, by):
         for kind, body in bodies.items():
             MessageTemplate.objects.update_or_create(organization=organization, kind=kind, defaults={"body": body})
         audit.record("org.templates_changed", actor=by, organization=organization, kinds=sorted(bodies))
+
+
+def add_conflict_contact(organization, *, name, intake_address, hidden_from_ids, by):
+    from ..models import ConflictContact
+
+    hidden = list(Membership.objects.filter(organization=organization, pk__in=hidden_from_ids))
+    if len(hidden) != len(set(hidden_from_ids)):
+        raise ValidationError("Choose members of this organization's team.")
+    with transaction.atomic():
+        contact = ConflictContact.objects.create(organization=organization, name=name, intake_address=intake_address)
+        contact.hidden_from.set(hidden)
+        audit.record(
+            "org.conflict_contact_added",
+            actor=by,
+            organization=organization,
+            contact=contact.pk,
+            hidden_from=sorted(m.user.get_username() for m in hidden),
+        )
+    return contact
+
+
+def retire_conflict_contact(contact, *, by):
+    """Mail still arriving at a retired address is taken in as usual, without the contact's exclusions: the
+    reporter is no worse off than writing to the team."""
+    with transaction.atomic():
+        contact.is_active = False
+        contact.save(update_fields=["is_active"])
+        audit.record("org.conflict_contact_retired", actor=by, organization=contact.organization, contact=contact.pk)
+    return contact

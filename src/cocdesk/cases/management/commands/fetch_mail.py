@@ -20,6 +20,7 @@ from cocdesk.orgs.models import Organization
 
 logger = logging.getLogger("cocdesk.intake")
 TIMEOUT_SECONDS = 60
+EX_NOUSER = 67  # sysexits.h: no such organization
 EX_TEMPFAIL = 75
 
 
@@ -43,8 +44,13 @@ class Command(BaseCommand):
         if connection.in_atomic_block:
             raise CommandError("fetch_mail marks mail seen after each commit: run it outside a transaction.")
         slug = options["org"]
+        # Checked before connecting: mail fetched for no organization would be stored where no page shows it.
         if not Organization.objects.filter(slug=slug).exists():
-            raise CommandError(f"No organization with the slug {slug!r}; nothing was fetched.")
+            raise CommandError(
+                f"No organization on CoC Desk has the slug {slug!r}; the IMAP server was not contacted and "
+                "nothing was fetched.",
+                returncode=EX_NOUSER,
+            )
         password = os.environ.get(options["password_env"])
         if password is None:
             raise CommandError(f"The environment variable {options['password_env']} is not set.")
