@@ -58,3 +58,8 @@ clean:
 .PHONY: bench
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run_benchmarks.py --write
+
+# The desk at 1k, 10k and 100k cases through gunicorn, on SQLite (PostgreSQL: see docs/benchmarks.md).
+.PHONY: bench-scale
+bench-scale: $(VENV)/.installed-test
+	$(BIN)/python bench/scale.py --write

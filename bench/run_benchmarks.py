@@ -718,6 +718,10 @@ def write_doc(database, text):
     for key, title in SECTION_TITLES.items():
         parts.append(f"## {title}\n\n<!-- bench:{key} -->\n{sections[key]}\n<!-- /bench:{key} -->\n")
     parts.append(DOC_MEANINGS + "\n")
+    # The scale benchmark (bench/scale.py) writes its own block after these sections: it is kept as it was.
+    scale = re.search(r"<!-- bench-scale -->.*?<!-- /bench-scale -->\n?", previous, re.DOTALL)
+    if scale:
+        parts.append(scale.group(0))
     DOC.write_text("\n".join(parts))
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import subprocess
 import sys
 
-from run_benchmarks import DOC, SECTION_TITLES, fmt_ms, machine
+from run_benchmarks import DOC, ROOT, SECTION_TITLES, fmt_ms, machine
 from scale_data import SHAPES
 from scale_measure import BURST, TARGETS
 
@@ -51,11 +52,14 @@ reminders come first are all due (fewer when fewer cases are open: the count is 
 one reminder to its assignees or the 7 handlers, queued as notifications and audited; before each of its runs the
 alerts, notifications and tasks of the previous run are deleted and the cases' `next_alert_at` put back, untimed.
 Every time in the main table is the 95th percentile (nearest rank) of its runs (for the burst's 3 runs: the
-slowest); the query counts come from `django.test.utils.CaptureQueriesContext` on one extra call in process (the
-burst's from a counting execute wrapper on its timed runs, per run). PostgreSQL's tables get `VACUUM ANALYZE` after
-each load, as autovacuum would do shortly after; SQLite's get no `ANALYZE`, as in a deployment. The targets at
-100,000 cases are a queue p95 under 100 ms, a queue page under 200 KB, a worker under 150 MB, a case page p95 under
-60 ms, an idle sweep under 20 ms and a 1,000-alert burst under 5 s; each section says which are met.
+slowest); the query counts come from `django.test.utils.CaptureQueriesContext` on one extra call in process, with
+the same session (the burst's from a counting execute wrapper on its timed runs, per run), and include the BEGIN
+and COMMIT Django sends: the idle sweep's 3 are BEGIN, one indexed SELECT and COMMIT. PostgreSQL's tables get
+`VACUUM ANALYZE` after each load, as autovacuum would do shortly after; SQLite's get no `ANALYZE`, as in a
+deployment. The targets at 100,000 cases are a queue p95 under 100 ms, a queue page under 200 KB, a worker under
+150 MB, a case page p95 under 60 ms, an idle sweep under 20 ms and a 1,000-alert burst under 5 s; each section says
+which are met. The machine is shared: the load column of the details gives the 1-minute load average when each
+size was measured (2 CPUs: a load above 2 means the server and the benchmark waited for a CPU).
 """
 
 
@@ -83,8 +87,8 @@ def details_table(results):
     lines = [
         "| Size (cases, shape) | open cases | built in s | database MB | queue median ms (runs, queries) "
         "| filtered queue | filtered p95 ms (median, KB, queries) | case page median ms (runs, queries, KB) "
-        "| worker peak MB (VmHWM) | idle sweep median ms | burst median s (runs, notices per run) |",
-        "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|",
+        "| worker peak MB (VmHWM) | idle sweep median ms | burst median s (runs, notices per run) | load (1 min) |",
+        "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
         q, f, c = r.queue, r.filtered, r.case_page
@@ -94,7 +98,7 @@ def details_table(results):
             f"{fmt_ms(f.row.p95_ms)} ({fmt_ms(f.row.median_ms)}, {f.size_bytes / 1024:.0f}, {f.queries}) | "
             f"{fmt_ms(c.row.median_ms)} ({c.row.runs}, {c.queries}, {c.size_bytes / 1024:.0f}) | "
             f"{r.hwm / 2**20:.0f} | {fmt_ms(r.idle.median_ms)} | "
-            f"{r.burst.median_ms / 1000:.2f} ({r.burst.runs}, {r.burst_notices:,}) |"
+            f"{r.burst.median_ms / 1000:.2f} ({r.burst.runs}, {r.burst_notices:,}) | {r.load:.1f} |"
         )
     return "\n".join(lines)
 
@@ -131,6 +135,26 @@ def command_line(args):
     return own.strip()
 
 
+def code_version():
+    """The commit measured, and whether src/ had uncommitted changes (other work in progress) at the time."""
+
+    def git(*words):
+        done = subprocess.run(  # noqa: S603 - fixed arguments
+            ["git", *words],  # noqa: S607 - git from PATH, as a developer runs it
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "not a git checkout"
+    dirty = git("status", "--porcelain", "--", "src")
+    return f"commit {commit}" + (" with uncommitted changes in src/" if dirty else "")
+
+
 def section(args, results, database, started, elapsed):
     info = machine()
     sizes = ", ".join(f"{size:,}" for size in args.sizes)
@@ -141,6 +165,8 @@ def section(args, results, database, started, elapsed):
             "",
             f"Machine: {info['nproc']} CPUs (nproc) · {info['cpu']} · {info['os']} · Python {info['python']} · "
             f"Django {info['django']} · sqlite3.sqlite_version {info['sqlite']} · database: {database}",
+            "",
+            f"Code: {code_version()}",
             "",
             f"Date: {started:%Y-%m-%d %H:%M} UTC · sizes {sizes} cases · shapes: "
             + ", ".join(SHAPES[shape] for shape in args.shapes)
@@ -170,7 +196,9 @@ def write_doc(database, text):
     sections[database] = text
     parts = [BLOCK_START, INTRO]
     for key, title in SECTION_TITLES.items():
-        parts.append(f"### {title} at scale\n\n<!-- bench-scale:{key} -->\n{sections[key]}\n<!-- /bench-scale:{key} -->\n")
+        parts.append(
+            f"### {title} at scale\n\n<!-- bench-scale:{key} -->\n{sections[key]}\n<!-- /bench-scale:{key} -->\n"
+        )
     parts += [MEANING, BLOCK_END]
     block = "\n".join(parts)
     start, end = previous.find(BLOCK_START), previous.find(BLOCK_END)

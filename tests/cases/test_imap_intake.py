@@ -75,7 +75,10 @@ def test_fetch_mail_takes_in_unseen_mail_once_and_flags_it_seen(mailbox):
 
     output = fetch(mailbox, organization)
 
-    assert output.startswith("3 mail(s) taken in: 2 new report(s), 1 reply(ies), 0 duplicate(s), 0 set aside")
+    assert output.startswith(
+        "3 mail(s) taken in: 2 new report(s), 1 reply(ies), 0 bounce(s) of mail to reporters, 0 duplicate(s), "
+        "0 set aside"
+    )
     new_cases = Case.objects.exclude(pk=earlier.pk)
     assert new_cases.count() == 2 and {case.channel for case in new_cases} == {Channel.EMAIL}
     descriptions = sorted(content.report_content(case.reports.get())["description"] for case in new_cases)
@@ -86,7 +89,9 @@ def test_fetch_mail_takes_in_unseen_mail_once_and_flags_it_seen(mailbox):
 
     assert fetch(mailbox, organization).startswith("0 mail(s) taken in")
     mailbox.mark_all_unseen()  # as if the flags were lost after the commit: the Message-IDs still match
-    assert fetch(mailbox, organization).startswith("3 mail(s) taken in: 0 new report(s), 0 reply(ies), 3 duplicate")
+    assert fetch(mailbox, organization).startswith(
+        "3 mail(s) taken in: 0 new report(s), 0 reply(ies), 0 bounce(s) of mail to reporters, 3 duplicate"
+    )
     assert Case.objects.count() == 3 and Message.objects.count() == 1
 
 
@@ -94,7 +99,9 @@ def test_fetch_mail_takes_in_unseen_mail_once_and_flags_it_seen(mailbox):
 def test_fetch_mail_sets_unusable_mail_aside_and_flags_it_seen(mailbox):
     organization = OrganizationFactory()
     mailbox.deliver(b"Subject: no sender\r\nMessage-ID: <x@example.net>\r\n\r\nWho sent this?\r\n")
-    assert fetch(mailbox, organization).startswith("1 mail(s) taken in: 0 new report(s), 0 reply(ies), 0 dup")
+    assert fetch(mailbox, organization).startswith(
+        "1 mail(s) taken in: 0 new report(s), 0 reply(ies), 0 bounce(s) of mail to reporters, 0 dup"
+    )
     assert SetAsideMail.objects.get().reason == "no sender address (From: missing or unreadable)"
     assert not Case.objects.exists()
     assert all("\\Seen" in flags for flags in mailbox.flags())

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from cocdesk.cases.domain import content
 from cocdesk.cases.enums import Channel, MessageDirection, RecusalSource
@@ -169,6 +170,14 @@ def test_a_report_by_mail_is_answered_by_mail_both_ways(team, monkeypatch):
         case.refresh_from_db()
         assert case.acknowledged_at <= case.acknowledge_due
         assert case.last_update_at is not None and case.update_due > timezone.now()
+
+        # The outgoing queue never held what was written: no notification row and no task row carries it.
+        queued = [
+            *Notification.objects.values_list("subject", "body"),
+            *((str(task.args_kwargs), str(task.return_value)) for task in DBTaskResult.objects.all()),
+        ]
+        for canary in ("Canary-MailJourney", "Canary-Question", "Canary-Reply", "A warning was given"):
+            assert not any(canary in field for row in queued for field in row)
 
         # 7. The named member never received anything about it and cannot open it.
         assert mails_to(smtp, named.user.email) == []

@@ -7,6 +7,7 @@ from cryptography.exceptions import InvalidTag
 from django.db import connection
 
 from cocdesk.cases.domain import content
+from cocdesk.cases.domain.keys import erase_case
 from cocdesk.cases.models import Case, Report
 from cocdesk.common import crypto
 from tests.factories import report_case
@@ -115,7 +116,7 @@ def test_two_cases_get_different_data_keys(organization):
 
 def test_erased_case_raises_key_missing(organization):
     case, _receipt = report_case(organization, description="To be erased.")
-    Case.objects.filter(pk=case.pk).update(wrapped_data_key=None)
+    erase_case(case)
     case = Case.objects.get(pk=case.pk)
     assert case.is_erased
     report = Report.objects.select_related("case").get(case=case)

@@ -18,6 +18,7 @@ from django.utils.html import strip_tags
 
 from cocdesk.cases.domain import references
 from cocdesk.cases.domain.content import message_body, seal
+from cocdesk.cases.domain.keys import erase_case
 from cocdesk.cases.domain.team import message_reporter
 from cocdesk.cases.enums import REPORTER_STATE_LABELS, CaseState, MessageDirection
 from cocdesk.cases.models import Case, Message, Receipt, Report
@@ -349,7 +350,7 @@ def test_throttle_blocks_even_the_right_receipt_until_the_window_is_cleared(clie
 def test_receipt_of_an_erased_case_opens_nothing(client, reported):
     open_with(client, reported["receipt"])
     assert client.get(CASE_PAGE).status_code == 200
-    Case.objects.filter(pk=reported["case"].pk).update(wrapped_data_key=None)
+    erase_case(Case.objects.get(pk=reported["case"].pk))
     assert client.get(CASE_PAGE)["Location"] == FOLLOW_UP
     response = open_with(client, reported["receipt"])
     assert alert(response) == "We could not find a report with that receipt. Check it and try again."

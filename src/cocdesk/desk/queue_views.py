@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from cocdesk.cases.domain.deadlines import time_left
-from cocdesk.cases.domain.queries import QUEUE_SHOWS, find_visible_case, queue_cases
+from cocdesk.cases.domain.queries import COUNT_CAP, QUEUE_SHOWS, find_visible_case, queue_cases
 from cocdesk.cases.enums import CaseState, DeadlineKind
 from cocdesk.orgs.enums import SpaceKind
 from cocdesk.orgs.models import Membership, Space
@@ -111,8 +111,10 @@ class QueueView(VerifiedMemberRequiredMixin, TemplateView):
                 "page": page,
                 "has_next": len(rows) > PAGE_SIZE,
                 "has_previous": page > 1,
-                "total": sum(counts.get(state, 0) for state in shown_states),
-                "state_counts": [(value, label, counts.get(value, 0)) for value, label in CaseState.choices],
+                "total": shown_count(sum(counts.get(state, 0) for state in shown_states)),
+                "state_counts": [
+                    (value, label, shown_count(counts.get(value, 0))) for value, label in CaseState.choices
+                ],
                 "filter_form": form,
                 "filters": filters,
                 "filter_name": filters["show"],
@@ -121,6 +123,11 @@ class QueueView(VerifiedMemberRequiredMixin, TemplateView):
             }
         )
         return context
+
+
+def shown_count(number):
+    """A count as the queue shows it: exact up to the cap, then "10,000+"."""
+    return f"{COUNT_CAP:,}+" if number > COUNT_CAP else f"{number:,}"
 
 
 def _query_without(query, name):

@@ -84,6 +84,7 @@ class Case(TimeStampedModel):
             models.Index(
                 fields=["organization", "-is_urgent", "next_due_at", "id", "state", "is_erased"], name="case_queue"
             ),
+            models.Index(fields=["organization", "is_erased", "state"], name="case_state_counts"),
             models.Index(fields=["organization", "received_at"], name="case_queue_received"),
             models.Index(fields=["next_alert_at"], name="case_next_alert"),
         ]

@@ -108,7 +108,13 @@ class Command(BaseCommand):
         return counts, failed
 
 
-LABELS = {"report": "new report(s)", "reply": "reply(ies)", "duplicate": "duplicate(s)", "set_aside": "set aside"}
+LABELS = {
+    "report": "new report(s)",
+    "reply": "reply(ies)",
+    "bounce": "bounce(s) of mail to reporters",
+    "duplicate": "duplicate(s)",
+    "set_aside": "set aside",
+}
 
 
 def _quoted(folder):
