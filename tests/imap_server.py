@@ -8,6 +8,7 @@ Install it with `make system-deps` (apt-get install dovecot-imapd).
 import contextlib
 import grp
 import imaplib
+import io
 import os
 import pwd
 import re
@@ -20,6 +21,8 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from django.core.management import call_command
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER = "conduct"
@@ -185,3 +188,24 @@ def _wait_for_port(port, process, root, timeout=10):
                 return
         time.sleep(0.05)
     raise RuntimeError("Dovecot did not start listening in time")
+
+
+PASSWORD_ENV = "COCDESK_TEST_IMAP_PASSWORD"
+
+
+def fetch_into(imap, organization, monkeypatch):
+    """``manage.py fetch_mail`` for the organization against this server, as the deployment runs it; returns its
+    output."""
+    monkeypatch.setenv(PASSWORD_ENV, imap.password)
+    out = io.StringIO()
+    call_command(
+        "fetch_mail",
+        org=organization.slug,
+        ssl=False,
+        host=imap.host,
+        port=imap.port,
+        user=imap.user,
+        password_env=PASSWORD_ENV,
+        stdout=out,
+    )
+    return out.getvalue()

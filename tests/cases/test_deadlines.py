@@ -6,7 +6,6 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -17,11 +16,12 @@ from cocdesk.cases.domain.clock import sweep
 from cocdesk.cases.domain.recusal import recuse
 from cocdesk.cases.domain.reporter import add_reporter_message, find_receipt
 from cocdesk.cases.enums import AlertStage, CaseState, DeadlineKind, Finding, MessageKind, RecusalReason, RecusalSource
-from cocdesk.cases.models import Case, DeadlineAlert, Message, Report
+from cocdesk.cases.models import Case, DeadlineAlert
 from cocdesk.common.models import AuditEvent
 from cocdesk.notify.models import Notification
 from cocdesk.notify.tasks import STALLED_AFTER, requeue_stalled
 from cocdesk.orgs.models import Membership
+from tests.clock import acknowledge, age, fresh
 from tests.factories import OrganizationFactory, member, report_case
 from tests.pages import queue_rows
 from tests.team import log_in
@@ -57,10 +57,6 @@ def new_case(team, **answers):
     return case
 
 
-def fresh(case):
-    return Case.objects.select_related("organization").get(pk=case.pk)
-
-
 def told(case, kind):
     """Who got a notification of ``kind`` about ``case``, sorted by username."""
     notifications = Notification.objects.filter(case=case, kind=kind).select_related("recipient")
@@ -74,29 +70,6 @@ def alerts(case):
 def alert_notifications(case=None):
     notifications = Notification.objects.filter(kind__in=ALERT_KINDS)
     return notifications.filter(case=case) if case else notifications
-
-
-def age(case, delta):
-    """The case as if everything on it had happened ``delta`` earlier."""
-    Case.objects.filter(pk=case.pk).update(
-        received_at=F("received_at") - delta,
-        acknowledge_due=F("acknowledge_due") - delta,
-        acknowledged_at=F("acknowledged_at") - delta,
-        update_due=F("update_due") - delta,
-        last_update_at=F("last_update_at") - delta,
-        decided_at=F("decided_at") - delta,
-        closed_at=F("closed_at") - delta,
-        next_due_at=F("next_due_at") - delta,
-        next_alert_at=F("next_alert_at") - delta,
-    )
-    Report.objects.filter(case=case).update(received_at=F("received_at") - delta)
-    Message.objects.filter(case=case).update(created_at=F("created_at") - delta)
-    return fresh(case)
-
-
-def acknowledge(case, by, kind=MessageKind.ACKNOWLEDGEMENT):
-    team_domain.message_reporter(fresh(case), case.reports.get(), author=by.user, body="Thank you.", kind=kind)
-    return fresh(case)
 
 
 def can_see(membership, case):

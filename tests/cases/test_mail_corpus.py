@@ -16,11 +16,10 @@ from cocdesk.cases.enums import Channel, MessageDirection
 from cocdesk.cases.models import Case, Message, SetAsideMail
 from cocdesk.notify.models import Notification
 from tests.factories import OrganizationFactory, member
-from tests.imap_server import running_imap_server
+from tests.imap_server import PASSWORD_ENV, fetch_into, running_imap_server
 from tests.team import log_in
 
 MAIL = Path(__file__).resolve().parents[1] / "data" / "mail"
-PASSWORD_ENV = "COCDESK_TEST_IMAP_PASSWORD"
 
 # file -> (what it becomes, a string the reporter's details or the description must hold)
 NEW_REPORTS = {
@@ -57,20 +56,8 @@ def through_pipe(raw, organization):
 
 def through_imap(imap, monkeypatch, raw, organization):
     imap.empty()
-    monkeypatch.setenv(PASSWORD_ENV, imap.password)
     imap.deliver(raw)
-    out = io.StringIO()
-    call_command(
-        "fetch_mail",
-        org=organization.slug,
-        ssl=False,
-        host=imap.host,
-        port=imap.port,
-        user=imap.user,
-        password_env=PASSWORD_ENV,
-        stdout=out,
-    )
-    return out.getvalue()
+    return fetch_into(imap, organization, monkeypatch)
 
 
 def taken_in(way, raw, organization, imap, monkeypatch):

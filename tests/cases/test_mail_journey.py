@@ -3,12 +3,10 @@ acknowledged by return mail with its reference, the team's question and the outc
 threaded on their own, the reporter's reply threads back into the case, and a team member the mail names never
 receives or sees any of it."""
 
-import io
 import re
 from email.utils import make_msgid
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -18,11 +16,10 @@ from cocdesk.cases.enums import Channel, MessageDirection, RecusalSource
 from cocdesk.cases.models import Case, Message, Recusal
 from cocdesk.notify.models import Notification
 from tests.factories import OrganizationFactory, member
-from tests.imap_server import running_imap_server
+from tests.imap_server import fetch_into, running_imap_server
 from tests.mail_server import mail_server, run_worker
 from tests.team import log_in
 
-PASSWORD_ENV = "COCDESK_TEST_IMAP_PASSWORD"
 REPORTER = "alex.reporter@example.net"
 NAMED = "Pat Quarrel"
 DESCRIPTION = "Canary-MailJourney-2a9e: Pat Quarrel kept touching my shoulder at the sprint table."
@@ -54,21 +51,6 @@ def raw_mail(subject, body, *, message_id, extra=()):
     return ("\r\n".join(head) + "\r\n\r\n" + body + "\r\n").encode()
 
 
-def fetch(imap, organization):
-    out = io.StringIO()
-    call_command(
-        "fetch_mail",
-        org=organization.slug,
-        ssl=False,
-        host=imap.host,
-        port=imap.port,
-        user=imap.user,
-        password_env=PASSWORD_ENV,
-        stdout=out,
-    )
-    return out.getvalue()
-
-
 def mails_to(smtp, address):
     return smtp.to(address)
 
@@ -85,11 +67,9 @@ def test_a_report_by_mail_is_answered_by_mail_both_ways(team, monkeypatch):
     organization, lead, responder, named = team["organization"], team["lead"], team["responder"], team["named"]
     first_id = make_msgid(domain="example.net")
     with running_imap_server() as imap, mail_server() as smtp:
-        monkeypatch.setenv(PASSWORD_ENV, imap.password)
-
         # 1. The report arrives by mail and becomes a case; the member it names is recused at once.
         imap.deliver(raw_mail("Something happened at the sprint", DESCRIPTION, message_id=first_id))
-        assert "new report" in fetch(imap, organization)
+        assert "new report" in fetch_into(imap, organization, monkeypatch)
         case = Case.objects.get(organization=organization)
         assert case.channel == Channel.EMAIL
         recusal = Recusal.objects.get(case=case, membership=named)
@@ -137,7 +117,7 @@ def test_a_report_by_mail_is_answered_by_mail_both_ways(team, monkeypatch):
                 extra=[f"In-Reply-To: {question_mail.message['Message-ID']}"],
             )
         )
-        assert "reply" in fetch(imap, organization)
+        assert "reply" in fetch_into(imap, organization, monkeypatch)
         reply = Message.objects.get(case=case, direction=MessageDirection.FROM_REPORTER)
         assert REPLY in content.message_body(reply)
         assert reply.channel == Channel.EMAIL
@@ -151,7 +131,7 @@ def test_a_report_by_mail_is_answered_by_mail_both_ways(team, monkeypatch):
                 extra=[f"In-Reply-To: {first_id}", f"References: {first_id}"],
             )
         )
-        fetch(imap, organization)
+        fetch_into(imap, organization, monkeypatch)
         assert Case.objects.filter(organization=organization).count() == 1
         assert Message.objects.filter(case=case, direction=MessageDirection.FROM_REPORTER).count() == 2
 
@@ -203,9 +183,8 @@ def test_a_report_by_mail_is_answered_by_mail_both_ways(team, monkeypatch):
 def test_a_stranger_naming_a_reference_starts_a_new_case_and_the_leads_are_asked(team, monkeypatch):
     organization, lead = team["organization"], team["lead"]
     with running_imap_server() as imap, mail_server():
-        monkeypatch.setenv(PASSWORD_ENV, imap.password)
         imap.deliver(raw_mail("Incident at the party", "He shouted at me.", message_id=make_msgid()))
-        fetch(imap, organization)
+        fetch_into(imap, organization, monkeypatch)
         first = Case.objects.get(organization=organization)
         stranger = (
             "From: Someone Else <someone@example.org>\r\nTo: conduct@pynorth.example\r\n"
@@ -213,7 +192,7 @@ def test_a_stranger_naming_a_reference_starts_a_new_case_and_the_leads_are_asked
             "Content-Type: text/plain; charset=utf-8\r\n\r\nI saw it too.\r\n"
         ).encode()
         imap.deliver(stranger)
-        fetch(imap, organization)
+        fetch_into(imap, organization, monkeypatch)
         second = Case.objects.exclude(pk=first.pk).get(organization=organization)
         assert not Message.objects.filter(case=first, direction=MessageDirection.FROM_REPORTER).exists()
         suggestion = Notification.objects.get(kind="thread_suggestion")

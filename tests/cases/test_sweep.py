@@ -8,19 +8,18 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cocdesk.cases.domain import clock, workflow
-from cocdesk.cases.domain import team as team_domain
 from cocdesk.cases.domain.clock import sweep
 from cocdesk.cases.domain.keys import erase_case
 from cocdesk.cases.domain.recusal import recuse
 from cocdesk.cases.enums import AlertStage, DeadlineKind, Finding, MessageKind, RecusalReason, RecusalSource
-from cocdesk.cases.models import Case, DeadlineAlert, Message, Report
+from cocdesk.cases.models import DeadlineAlert
 from cocdesk.common.models import AuditEvent
 from cocdesk.notify.models import Notification
+from tests.clock import acknowledge, age, fresh
 from tests.factories import OrganizationFactory, SpaceFactory, member, report_case
 
 DESCRIPTION = "Canary-Sweep-41c7: he followed me to the hotel after the meetup."
@@ -44,33 +43,6 @@ def team(db):
 
 def new_case(team, **answers):
     case, _receipt = report_case(team.organization, description=DESCRIPTION, **answers)
-    return fresh(case)
-
-
-def fresh(case):
-    return Case.objects.select_related("organization").get(pk=case.pk)
-
-
-def age(case, delta):
-    """The case as if everything on it had happened ``delta`` earlier."""
-    Case.objects.filter(pk=case.pk).update(
-        received_at=F("received_at") - delta,
-        acknowledge_due=F("acknowledge_due") - delta,
-        acknowledged_at=F("acknowledged_at") - delta,
-        update_due=F("update_due") - delta,
-        last_update_at=F("last_update_at") - delta,
-        decided_at=F("decided_at") - delta,
-        closed_at=F("closed_at") - delta,
-        next_due_at=F("next_due_at") - delta,
-        next_alert_at=F("next_alert_at") - delta,
-    )
-    Report.objects.filter(case=case).update(received_at=F("received_at") - delta)
-    Message.objects.filter(case=case).update(created_at=F("created_at") - delta)
-    return fresh(case)
-
-
-def acknowledge(case, by, kind=MessageKind.ACKNOWLEDGEMENT):
-    team_domain.message_reporter(fresh(case), case.reports.get(), author=by.user, body="Thank you.", kind=kind)
     return fresh(case)
 
 

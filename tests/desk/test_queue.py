@@ -8,13 +8,13 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from cocdesk.cases.domain import team as team_domain
 from cocdesk.cases.domain import workflow
 from cocdesk.cases.domain.keys import erase_case
 from cocdesk.cases.domain.recusal import recuse
 from cocdesk.cases.domain.references import new_reference
-from cocdesk.cases.enums import CaseState, Finding, MessageKind, RecusalReason, RecusalSource
+from cocdesk.cases.enums import CaseState, Finding, RecusalReason, RecusalSource
 from cocdesk.cases.models import Case
+from tests.clock import acknowledge, fresh
 from tests.factories import OrganizationFactory, SpaceFactory, UserFactory, member, report_case
 from tests.pages import parse, queue_rows
 from tests.team import log_in
@@ -42,7 +42,7 @@ def state_counts(response):
     for item in parse(response.content).find("nav", "state-counts").find_all("li"):
         label, colon, number = item.text().rpartition(": ")
         if colon:
-            counts[label] = int(number)
+            counts[label] = int(number.replace(",", "")) if number.replace(",", "").isdigit() else number
     return counts
 
 
@@ -56,22 +56,11 @@ def page_links(response):
     return {a.attrs["rel"]: (a.text(), a.attrs["href"]) for a in nav.find_all("a")} if nav else {}
 
 
-def fresh(case):
-    return Case.objects.select_related("organization").get(pk=case.pk)
-
-
 def set_acknowledge_due(case, due):
     case = fresh(case)
     case.acknowledge_due = due
     case.save(update_fields=["acknowledge_due"])  # save() keeps the stored next deadline true
     return case
-
-
-def acknowledge(case, by):
-    team_domain.message_reporter(
-        fresh(case), case.reports.get(), author=by.user, body="Thank you.", kind=MessageKind.ACKNOWLEDGEMENT
-    )
-    return fresh(case)
 
 
 def new_case(organization, name, **answers):
@@ -559,3 +548,19 @@ def test_erased_cases_drop_out_of_the_queue_and_its_counts(client, organization)
     assert references(get(client)) == [kept.reference]
     assert state_counts(get(client))["New"] == 1
     assert total(get(client, "?show=all")) == 1
+
+
+def test_counts_stop_at_the_cap_and_say_so(client, organization, monkeypatch):
+    from cocdesk.cases.domain import queries
+    from cocdesk.desk import queue_views
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    monkeypatch.setattr(queue_views, "COUNT_CAP", 2)
+    responder = member(organization, "responder")
+    for n in range(4):
+        new_case(organization, f"capped-{n}")
+    log_in(client, responder.user)
+    response = get(client)
+    assert state_counts(response)["New"] == "2+"
+    assert "2+ cases" in response.content.decode()
+    assert len(references(response)) == 4  # the page itself is never capped

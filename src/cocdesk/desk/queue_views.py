@@ -126,7 +126,7 @@ class QueueView(VerifiedMemberRequiredMixin, TemplateView):
 
 
 def shown_count(number):
-    """A count as the queue shows it: exact up to the cap, then "10,000+"."""
+    """A count as the queue shows it: exact up to the cap, then "1,000+"."""
     return f"{COUNT_CAP:,}+" if number > COUNT_CAP else f"{number:,}"
 
 

@@ -79,12 +79,14 @@ class Case(TimeStampedModel):
     class Meta:
         ordering = ["-is_urgent", "acknowledge_due"]
         indexes = [
-            # The queue of open cases walks this in order and stops after a page; the counts per state read it
-            # alone (state and is_erased are in it), never the table.
+            # The queue of cases with a running promise walks this in order and stops after a page. Only those
+            # cases are in it: SQLite sorts empty deadlines first, and closed cases would have to be stepped over.
             models.Index(
-                fields=["organization", "-is_urgent", "next_due_at", "id", "state", "is_erased"], name="case_queue"
+                fields=["organization", "-is_urgent", "next_due_at", "id", "state", "is_erased"],
+                name="case_queue",
+                condition=models.Q(next_due_at__isnull=False),
             ),
-            models.Index(fields=["organization", "is_erased", "state"], name="case_state_counts"),
+            models.Index(fields=["organization", "state", "is_erased"], name="case_state_counts"),
             models.Index(fields=["organization", "received_at"], name="case_queue_received"),
             models.Index(fields=["next_alert_at"], name="case_next_alert"),
         ]
