@@ -177,6 +177,12 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CONFIG["secure_cookies"]
 CSRF_COOKIE_SECURE = CONFIG["secure_cookies"]
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "cocdesk.urls.csrf_failure"
+# Set deliberately above anything a browser can send through our forms: every text box carries maxlength (the
+# largest, 50,000 characters, is at most 600 KB once encoded), so only a tampered request reaches these limits,
+# and it gets the product's own page saying what they are (cocdesk.urls.bad_request).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CONTENT_TYPE_NOSNIFF = True

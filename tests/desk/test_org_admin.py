@@ -66,7 +66,7 @@ def test_invalid_settings_keep_what_was_typed(admin_client, organization):
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "A deadline must be at least 1." in page or "greater than or equal to 1" in page
+    assert "Use a number of hours from 1 to 336." in page
     assert "Line 42 typed" in page
     organization.refresh_from_db()
     assert organization.acknowledge_within_hours == 24

@@ -3,6 +3,7 @@ from datetime import date, time
 from django import forms
 from django.db.models import Q
 
+from cocdesk.common.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
 from cocdesk.orgs.models import Membership
 
 from .enums import LawEnforcement, Ongoing, RecusalReason
@@ -57,19 +58,6 @@ def _text(label, help_text="", rows=None, max_length=2000):
     return forms.CharField(label=label, help_text=help_text, required=False, widget=widget, max_length=max_length)
 
 
-class TeamMemberChoiceField(forms.ModelMultipleChoiceField):
-    """Refuses ids that are not plausible primary keys before querying: a tampered value is an invalid choice,
-    never a database error."""
-
-    def _check_values(self, value):
-        for item in value:
-            if not str(item).isdigit() or len(str(item)) > 18:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item}
-                )
-        return super()._check_values(value)
-
-
 class OptionalChoiceField(forms.ChoiceField):
     """A radio question with a safe default: an unanswered question takes the default, never an error."""
 
@@ -100,7 +88,7 @@ class ReportForm(forms.Form):
         "If you are unsure of the exact date or time: 'the second evening'.",
         max_length=300,
     )
-    space = forms.ModelChoiceField(
+    space = SafeModelChoiceField(
         label="Where it happened",
         queryset=None,
         required=False,
@@ -150,7 +138,7 @@ class ReportForm(forms.Form):
     )
     other_information = _text("Any other information we should have", rows=3, max_length=10_000)
 
-    excluded_members = TeamMemberChoiceField(
+    excluded_members = SafeModelMultipleChoiceField(
         label="Team members who must not see this report",
         queryset=None,
         required=False,
@@ -258,7 +246,7 @@ class DeclareRecusalForm(forms.Form):
 
 
 class RecuseMemberForm(DeclareRecusalForm):
-    membership = forms.ModelChoiceField(label="Team member", queryset=Membership.objects.none())
+    membership = SafeModelChoiceField(label="Team member", queryset=Membership.objects.none())
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,7 +2,9 @@
 
 from django import forms
 
+from cocdesk.common.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
 from cocdesk.orgs.models import Membership
+from cocdesk.orgs.models.template import fill_ins_left
 
 from .domain.queries import members_who_may_see
 from .enums import Finding, MessageKind
@@ -24,6 +26,15 @@ class TeamMessageForm(forms.Form):
         max_length=50_000,
         error_messages={"required": "Write the message before sending it."},
     )
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        left = fill_ins_left(body)
+        if left:
+            raise forms.ValidationError(
+                f"Fill in {', '.join(left)} before sending: the reporter would read it as it stands."
+            )
+        return body
 
 
 class OutcomeForm(forms.Form):
@@ -82,7 +93,7 @@ class TriageForm(forms.Form):
         label="Is there a threat to anyone's physical safety?", choices=YES_NO, widget=forms.RadioSelect, initial="no"
     )
     category = forms.ChoiceField(label="Category", required=False)
-    space = forms.ModelChoiceField(label="Space", queryset=None, required=False, empty_label="Not in a listed space")
+    space = SafeModelChoiceField(label="Space", queryset=None, required=False, empty_label="Not in a listed space")
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,7 +125,7 @@ class ImmediateActionForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignees = forms.ModelMultipleChoiceField(
+    assignees = SafeModelMultipleChoiceField(
         label="Assigned responders",
         queryset=Membership.objects.none(),
         required=False,

@@ -31,10 +31,12 @@ class CaseActionView(CaseMixin, View):
     http_method_names = ["post"]
     form_class = None
     form_context_name = None
+    auto_id = "id_%s"
     success_message = ""
 
     def get_form(self):
-        return self.form_class(self.request.POST)
+        # The same ids as on the case page (see CaseDetailView), so a refused form re-renders in place.
+        return self.form_class(self.request.POST, auto_id=self.auto_id)
 
     def post(self, request, reference, **kwargs):
         case = self.get_object()
@@ -93,6 +95,7 @@ class MessageReporterView(CaseActionView):
 
 
 class OutcomeView(CaseActionView):
+    auto_id = "outcome_%s"
     permission_required = "cases.lead_case"
     form_class = OutcomeForm
     form_context_name = "outcome_form"
@@ -100,9 +103,8 @@ class OutcomeView(CaseActionView):
 
     def act(self, case, form):
         report = _report_of(case, self.request.POST.get("report", ""))
-        workflow.record_outcome(case, by=self.request.user, finding=form.cleaned_data["finding"])
         body = form.compose(template_text(case.organization, MessageKind.OUTCOME))
-        team.message_reporter(case, report, author=self.request.user, body=body, kind=MessageKind.OUTCOME)
+        team.decide_and_tell(case, report, by=self.request.user, finding=form.cleaned_data["finding"], body=body)
 
 
 class TriageView(CaseActionView):
@@ -127,6 +129,7 @@ class TriageView(CaseActionView):
 
 
 class NoteView(CaseActionView):
+    auto_id = "note_%s"
     permission_required = "cases.work_on_case"
     form_class = NoteForm
     form_context_name = "note_form"
@@ -137,6 +140,7 @@ class NoteView(CaseActionView):
 
 
 class ImmediateActionView(CaseActionView):
+    auto_id = "action_%s"
     permission_required = "cases.lead_case"
     form_class = ImmediateActionForm
     form_context_name = "action_form"

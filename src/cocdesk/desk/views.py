@@ -61,9 +61,10 @@ class CaseDetailView(CaseMixin, DetailView):
         context["is_open"] = case.state in OPEN_STATES
         context["assignees"] = case.assignees.all()
         context["message_form"] = kwargs.get("message_form") or self._message_form()
-        context["outcome_form"] = kwargs.get("outcome_form") or OutcomeForm()
-        context["note_form"] = kwargs.get("note_form") or NoteForm()
-        context["action_form"] = kwargs.get("action_form") or ImmediateActionForm()
+        # Each form of the page has ids of its own: a label must never point at another form's box.
+        context["outcome_form"] = kwargs.get("outcome_form") or OutcomeForm(auto_id="outcome_%s")
+        context["note_form"] = kwargs.get("note_form") or NoteForm(auto_id="note_%s")
+        context["action_form"] = kwargs.get("action_form") or ImmediateActionForm(auto_id="action_%s")
         context["assign_form"] = AssignForm(case=case, initial={"assignees": context["assignees"]})
         context["merge_form"] = MergeForm()
         triage_initial = {

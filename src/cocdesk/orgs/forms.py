@@ -1,10 +1,26 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from cocdesk.common.fields import bound_number
+
+from . import policy
 from .enums import Role
 from .models import Membership, Organization
+from .models.template import fill_ins_left, unknown_placeholders
 
 ROLE_CHOICES = Role.choices
+
+
+# What each policy number may be: wide enough for any team, narrow enough to be a real promise.
+POLICY_RANGES = {
+    "acknowledge_within_hours": (1, 24 * 14, "hours"),
+    "urgent_acknowledge_within_hours": (1, 24 * 14, "hours"),
+    "update_within_days": (1, 365, "days"),
+    "recusal_threshold": (0, 100, "leads"),
+    "appeal_window_days": (1, 3650, "days"),
+    "retention_days": (1, 36500, "days"),
+    "fallback_escalation_hours": (1, 24 * 90, "hours"),
+}
 
 
 class OrganizationSettingsForm(forms.ModelForm):
@@ -50,9 +66,8 @@ class OrganizationSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["categories_text"].initial = "\n".join(self.instance.categories)
-        for name in ("acknowledge_within_hours", "urgent_acknowledge_within_hours", "update_within_days"):
-            self.fields[name].min_value = 1
-            self.fields[name].widget.attrs["min"] = 1
+        for name, (low, high, unit) in POLICY_RANGES.items():
+            bound_number(self.fields[name], low=low, high=high, unit=unit)
 
     def clean_chat_webhook_url(self):
         url = self.cleaned_data["chat_webhook_url"]
@@ -65,9 +80,6 @@ class OrganizationSettingsForm(forms.ModelForm):
         urgent, normal = cleaned.get("urgent_acknowledge_within_hours"), cleaned.get("acknowledge_within_hours")
         if urgent and normal and urgent > normal:
             self.add_error("urgent_acknowledge_within_hours", "Urgent reports cannot wait longer than others.")
-        for name in ("acknowledge_within_hours", "urgent_acknowledge_within_hours", "update_within_days"):
-            if cleaned.get(name) == 0:
-                self.add_error(name, "A deadline must be at least 1.")
         return cleaned
 
     def save(self, commit=True):
@@ -151,12 +163,29 @@ class MessageTemplatesForm(forms.Form):
                 max_length=20_000,
                 initial=_raw_template(organization, kind),
                 error_messages={"required": "A template cannot be empty."},
+                validators=[known_placeholders_only],
             )
+
+    def clean_outcome(self):
+        # The outcome's opening is sent as it stands (the lead writes the findings and actions below it).
+        text = self.cleaned_data["outcome"]
+        if fill_ins_left(text):
+            raise forms.ValidationError("The outcome is sent without editing: leave no [[gap]] in it.")
+        return text
+
+
+def known_placeholders_only(text):
+    unknown = unknown_placeholders(text)
+    if unknown:
+        known = ", ".join(f"{{{name}}}" for name in policy.TEMPLATE_PLACEHOLDERS)
+        named = ", ".join(f"{{{name}}}" for name in unknown)
+        raise forms.ValidationError(
+            f"{named} is not something CoC Desk can fill in. Use only {known}; write a gap the responder fills "
+            "in as [[like this]]."
+        )
 
 
 def _raw_template(organization, kind):
-    from . import policy
-
     template = organization.templates.filter(kind=kind).first()
     return template.body if template else policy.DEFAULT_TEMPLATES[kind]
 

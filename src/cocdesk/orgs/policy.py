@@ -33,10 +33,21 @@ DEFAULT_TEMPLATES = {
         "We will get back to you with a resolution, or an update if it takes longer, within {update_within_days} "
         "days. If the situation is ongoing or anyone's safety is at risk, protecting everyone comes first."
     ),
-    "question": "Thank you again for your report. To help us understand what happened, could you tell us:\n\n",
+    "question": (
+        "Thank you again for your report. To help us understand what happened, could you tell us:\n\n[[your question]]"
+    ),
     "update": (
         "An update on your report: the team has discussed it and is still working on it. We have not reached a "
-        "resolution yet because \n\nWe will write again within {update_within_days} days."
+        "resolution yet because [[the reason for the delay]].\n\nWe will write again within {update_within_days} "
+        "days."
     ),
     "outcome": "Thank you for your patience. The Code of Conduct team has reached a decision on your report.",
+}
+
+
+# The values a message template may name, and nothing else: no attribute or index look-ups.
+TEMPLATE_PLACEHOLDERS = {
+    "organization": "the organization's name",
+    "acknowledge_within_hours": "the acknowledgement window, in hours",
+    "update_within_days": "the update window, in days",
 }

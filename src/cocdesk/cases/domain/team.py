@@ -1,5 +1,6 @@
 """What the team reads on a case, and its messages to reporters."""
 
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from . import content as sealed
 from . import reporter_mail
 from .deadlines import update_due
 from .email_intake import describe_attachments
-from .workflow import require
+from .workflow import record_outcome, require
 
 # Messages that count as the procedures' follow-up within a week: they restart the update clock.
 FOLLOW_UP_KINDS = {MessageKind.UPDATE, MessageKind.OUTCOME}
@@ -88,6 +89,7 @@ def mail_deliveries(messages):
     return {message_id: DELIVERY_WORDS.get(state, state) for message_id, state in states}
 
 
+@transaction.atomic
 def message_reporter(case, report, *, author, body, kind=MessageKind.OTHER):
     """Writes to the reporter of one report. Any message acknowledges the report; an update or the outcome
     restarts the 7-day clock. A reporter who wrote by email gets the message by mail, threaded on their own; a
@@ -122,6 +124,14 @@ def message_reporter(case, report, *, author, body, kind=MessageKind.OTHER):
     elif reporter_mail.reporter_address(report):
         notify_reporter(report, organization=case.organization)
     return message
+
+
+@transaction.atomic
+def decide_and_tell(case, report, *, by, finding, body):
+    """The team's decision and the outcome message to the reporter as one step: a case is never recorded as
+    decided without its reporter being told, nor told of a decision that was not recorded."""
+    record_outcome(case, by=by, finding=finding)
+    return message_reporter(case, report, author=by, body=body, kind=MessageKind.OUTCOME)
 
 
 def case_team_panel(case, *, viewer):

@@ -58,6 +58,7 @@ def transition(case, name, *, by):
     return case
 
 
+@transaction.atomic
 def record_outcome(case, *, by, finding):
     """The team's decision, told to the reporter through the outcome message (see messaging.py)."""
     require(by, "cases.lead_case", case)
@@ -73,6 +74,7 @@ def record_outcome(case, *, by, finding):
     return case
 
 
+@transaction.atomic
 def assign(case, memberships, *, by):
     require(by, "cases.work_on_case", case)
     allowed = set(members_who_may_see(case).values_list("pk", flat=True))
@@ -88,6 +90,7 @@ def assign_to_me(case, membership, *, by):
     return assign(case, [*case.assignees.all().exclude(pk=membership.pk), membership], by=by)
 
 
+@transaction.atomic
 def record_triage(case, answers, *, by, category, space, violation):
     require(by, "cases.work_on_case", case)
     if space is not None and space.organization_id != case.organization_id:
@@ -118,6 +121,7 @@ def record_triage(case, answers, *, by, category, space, violation):
     return case
 
 
+@transaction.atomic
 def add_note(case, body, *, by):
     require(by, "cases.work_on_case", case)
     note = Note.objects.create(
@@ -142,6 +146,7 @@ def record_immediate_action(case, description, *, by):
     return action
 
 
+@transaction.atomic
 def review_immediate_action(action, *, by):
     require(by, "cases.work_on_case", action.case)
     if action.taken_by_id == by.pk:

@@ -1,3 +1,5 @@
+import re
+
 from django.db import models
 
 from .. import policy
@@ -23,16 +25,28 @@ class MessageTemplate(models.Model):
         return f"{self.get_kind_display()} template of {self.organization}"
 
 
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# A gap the responder fills in before sending, such as [[the reason for the delay]].
+FILL_IN = re.compile(r"\[\[[^\[\]]*\]\]")
+
+
+def unknown_placeholders(text):
+    """The {names} in ``text`` that are not in policy.TEMPLATE_PLACEHOLDERS, in order of appearance."""
+    return list(dict.fromkeys(name for name in PLACEHOLDER.findall(text) if name not in policy.TEMPLATE_PLACEHOLDERS))
+
+
+def fill_ins_left(text):
+    return FILL_IN.findall(text)
+
+
 def template_text(organization, kind):
-    """The organization's wording, or the procedures' default, with the policy's numbers filled in."""
+    """The organization's wording, or the procedures' default, with the policy's values filled in. Only the
+    known names are replaced, by plain substitution: nothing in a template can reach anything else."""
     template = organization.templates.filter(kind=kind).first()
     text = template.body if template else policy.DEFAULT_TEMPLATES[kind]
     values = {
-        "update_within_days": organization.update_within_days,
-        "acknowledge_within_hours": organization.acknowledge_within_hours,
+        "update_within_days": str(organization.update_within_days),
+        "acknowledge_within_hours": str(organization.acknowledge_within_hours),
         "organization": organization.name,
     }
-    try:
-        return text.format(**values)
-    except (KeyError, IndexError, ValueError):
-        return text
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
