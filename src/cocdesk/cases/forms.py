@@ -212,11 +212,16 @@ def team_list(organization):
 
 
 class ReceiptForm(forms.Form):
+    # Shown as typed: a stressed reporter must see the 32 characters they copy from paper. The page is never
+    # cached (no-store) and the field is never filled in again by the browser.
     receipt = forms.CharField(
         label="Your receipt",
         max_length=80,
         strip=True,
-        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "off"}),
+        error_messages={"required": "Type or paste your receipt: the groups of letters and digits you were given."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "class": "receipt"}
+        ),
     )
 
 

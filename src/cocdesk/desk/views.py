@@ -1,5 +1,6 @@
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import DetailView
 
@@ -37,10 +38,16 @@ class CaseMixin(VerifiedMemberRequiredMixin, NotFoundWhenDeniedMixin, RefuseWrit
     def get_object(self, queryset=None):
         if not hasattr(self, "_case"):
             # A case outside the member's sight is a 404 before any predicate runs.
-            self._case = get_object_or_404(
-                Case.objects.visible_to(self.request.user).select_related("organization", "space", "merged_into"),
-                reference=self.kwargs["reference"],
+            found = (
+                Case.objects.visible_to(self.request.user)
+                .select_related("organization", "space", "merged_into")
+                .filter(reference=self.kwargs["reference"])
+                .first()
             )
+            if found is None:
+                # The same words as a denied predicate: in every mode, missing and denied read alike.
+                raise Http404("Not found")
+            self._case = found
         return self._case
 
 
