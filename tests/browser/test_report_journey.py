@@ -115,7 +115,12 @@ def test_missing_description_keeps_the_other_answers(open_page, organization, sp
     page.get_by_role("button", name="Send the report").click()
 
     expect(page.get_by_role("heading", name="Your report was not sent yet")).to_be_visible()
-    expect(page.get_by_text("Please tell us what happened: this is the one thing we need to act.")).to_be_visible()
+    error = "Please tell us what happened: this is the one thing we need to act."
+    expect(page.get_by_text(error, exact=True)).to_be_visible()
+    # The summary has the keyboard, and its entry leads to the field.
+    expect(page.locator(".error-summary")).to_be_focused()
+    page.get_by_role("link", name=f"What happened: {error}").click()
+    expect(page.get_by_label("What happened")).to_be_focused()
     assert page.get_by_label("Your name").input_value() == "Sam"
     assert page.get_by_label("Location details").input_value() == LOCATION
     assert page.get_by_label("Where it happened").input_value() == str(space.pk)

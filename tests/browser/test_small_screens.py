@@ -36,6 +36,9 @@ def test_the_reporters_pages_fit(open_page, organization, space, viewport):
     reporter.page.get_by_role("button", name="Send the report").click()
     expect(reporter.page.get_by_role("heading", name="Thank you. Your report was received.")).to_be_visible()
     fits(reporter, viewport)
+    # The receipt can be copied and printed with a button each (a static script: the page works without it).
+    expect(reporter.page.get_by_role("button", name="Copy the receipt")).to_be_visible()
+    expect(reporter.page.get_by_role("button", name="Print this page")).to_be_visible()
     receipt = reporter.page.locator("#receipt").inner_text().strip()
     reporter.goto("/follow-up/")
     fits(reporter, viewport)
