@@ -1,12 +1,15 @@
-# CoC Desk: `make run` starts a local demo, `make test` runs the whole suite (SQLite, then PostgreSQL).
+# CoC Desk: `make run` starts a local demo, `make serve` runs it for real (docs/operations.md), `make test` runs the
+# whole suite (SQLite, then PostgreSQL).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# HOST:PORT as servers take it, an IPv6 address in brackets.
+BIND_ADDRESS = $(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)):$(PORT)
 
-.PHONY: run test test-sqlite test-postgres lint format system-deps clean
+.PHONY: run serve test test-sqlite test-postgres lint format system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +27,20 @@ var/cocdesk.toml:
 	mkdir -p var
 	$(BIN)/python scripts/write_dev_config.py $@
 
+# Unless the config sets base_url, the links it prints and mails point at HOST:PORT, where it serves.
+run: export COCDESK_BIND = $(BIND_ADDRESS)
 run: $(VENV)/.installed-app var/cocdesk.toml
 	$(BIN)/python manage.py create_keyring
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_demo
 	@echo ""
-	@echo "Serving on http://$(HOST):$(PORT)/  (team desk: http://$(HOST):$(PORT)/desk/) with the mail worker. Stop with Ctrl-C."
-	PYTHON=$(BIN)/python bash scripts/serve.sh $(HOST):$(PORT)
+	@echo "Serving on $(BIND_ADDRESS) with the mail worker and the deadline clock. Stop with Ctrl-C."
+	PYTHON=$(BIN)/python bash scripts/serve.sh $(BIND_ADDRESS)
+
+# Production settings (COCDESK_CONFIG; deploy/cocdesk.toml.example): static files, migrations, then gunicorn, the
+# mail worker and the deadline clock (scripts/serve_production.sh). HOST or PORT given here override the config's bind.
+serve: $(VENV)/.installed-app
+	$(if $(filter command line,$(origin HOST) $(origin PORT)),COCDESK_BIND=$(BIND_ADDRESS)) PYTHON=$(BIN)/python bash scripts/serve_production.sh
 
 system-deps:
 	bash scripts/system-deps.sh
@@ -63,3 +73,8 @@ bench: $(VENV)/.installed-test
 .PHONY: bench-scale
 bench-scale: $(VENV)/.installed-test
 	$(BIN)/python bench/scale.py --write
+
+# The guides' screenshots (docs/images/), taken by the browser journeys that play the guides' steps.
+.PHONY: docs-screenshots
+docs-screenshots: $(VENV)/.installed-test
+	COCDESK_DOCS_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q tests/browser/test_first_ten_minutes.py tests/browser/test_guide_screenshots.py

@@ -56,6 +56,9 @@ class Server:
     """``gunicorn cocdesk.wsgi:application --workers 1`` with the production settings module (debug off) on the
     benchmark's scratch database, secret key and keyring."""
 
+    # bench/load.py runs the production configuration instead (deploy/gunicorn.conf.py, several workers).
+    gunicorn_options = ("--workers", "1")
+
     def __init__(self, scratch, session_key):
         from django.conf import settings
 
@@ -88,8 +91,7 @@ class Server:
         command = [
             gunicorn_path(),
             "cocdesk.wsgi:application",
-            "--workers",
-            "1",
+            *self.gunicorn_options,
             "--bind",
             f"127.0.0.1:{self.port}",
         ]

@@ -17,13 +17,17 @@ VAR_DIR = Path(os.environ.get("COCDESK_VAR_DIR", PROJECT_ROOT / "var"))
 DEFAULTS = {
     "debug": False,
     "secret_key": "",
-    "allowed_hosts": ["127.0.0.1", "localhost"],
+    # Empty: 127.0.0.1, localhost and the host of bind.
+    "allowed_hosts": [],
     "database_url": f"sqlite:///{VAR_DIR / 'cocdesk.sqlite3'}",
     "database_conn_max_age": 600,
     "keyring_file": str(VAR_DIR / "keyring.json"),
     "keyring": "",
     "time_zone": "UTC",
-    "base_url": "http://127.0.0.1:8000",
+    # Empty: links point at bind, so `make run HOST=... PORT=...` prints and mails links to where it serves.
+    "base_url": "",
+    "bind": "127.0.0.1:8000",
+    "web_workers": 3,
     "email_backend": "django.core.mail.backends.smtp.EmailBackend",
     "email_host": "127.0.0.1",
     "email_port": 25,
@@ -38,6 +42,8 @@ DEFAULTS = {
     "login_attempts_per_address": 20,
     "login_window_seconds": 15 * 60,
     "secure_cookies": False,
+    "behind_proxy": False,
+    "hsts_preload": False,
     "log_level": "INFO",
     "keep_delivered_days": 30,
 }
@@ -72,8 +78,22 @@ if not SECRET_KEY:
     if not DEBUG and os.environ.get("COCDESK_ALLOW_INSECURE_SECRET") != "1":
         raise RuntimeError("Set COCDESK_SECRET_KEY or secret_key in the config file (see README).")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
-ALLOWED_HOSTS = CONFIG["allowed_hosts"]
-BASE_URL = CONFIG["base_url"].rstrip("/")
+
+
+def _reached_at(bind):
+    """The host (bracketed if IPv6) and port that reach a server bound to ``bind`` from this machine."""
+    host, _, port = bind.rpartition(":")
+    if not port.isdigit():  # a unix socket: only the proxy reaches it, and base_url names the public address
+        return "localhost", ""
+    host = host.strip("[]")
+    if host in {"", "0.0.0.0", "::"}:  # every interface, loopback included  # noqa: S104
+        host = "127.0.0.1"
+    return (f"[{host}]" if ":" in host else host), port
+
+
+_BIND_HOST, _BIND_PORT = _reached_at(CONFIG["bind"])
+ALLOWED_HOSTS = CONFIG["allowed_hosts"] or list(dict.fromkeys(["127.0.0.1", "localhost", _BIND_HOST]))
+BASE_URL = (CONFIG["base_url"] or f"http://{_BIND_HOST}{':' if _BIND_PORT else ''}{_BIND_PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -91,10 +111,15 @@ INSTALLED_APPS = [
     "cocdesk.orgs",
     "cocdesk.cases",
     "cocdesk.people",
+    "cocdesk.sanctions",
     "cocdesk.notify",
     "cocdesk.public",
     "cocdesk.desk",
 ]
+
+# Widgets render through Jinja2 (Django ships the same widget markup for it): a case page full of choice lists
+# renders its forms in a fraction of the time the Django engine takes.
+FORM_RENDERER = "django.forms.renderers.Jinja2"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -174,8 +199,10 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# secure_cookies says the site is served over HTTPS: cookies travel only encrypted and plain HTTP is redirected.
 SESSION_COOKIE_SECURE = CONFIG["secure_cookies"]
 CSRF_COOKIE_SECURE = CONFIG["secure_cookies"]
+SECURE_SSL_REDIRECT = CONFIG["secure_cookies"]
 CSRF_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "cocdesk.urls.csrf_failure"
 # Set deliberately above anything a browser can send through our forms: every text box carries maxlength (the
@@ -188,11 +215,25 @@ SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Sent on HTTPS responses only (Django checks request.is_secure()); behind a proxy, secure_cookies trusts its header.
+# Sent on HTTPS responses only (Django checks request.is_secure()).
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-if CONFIG["secure_cookies"]:
+SECURE_HSTS_PRELOAD = CONFIG["hsts_preload"]
+# Behind a reverse proxy that ends TLS, only its X-Forwarded-Proto tells whether the browser used HTTPS. It is trusted
+# only when behind_proxy says every request comes through that proxy: a client reaching the server directly could
+# send the header itself.
+if CONFIG["behind_proxy"]:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Where the throttles read the client's address: behind the proxy, REMOTE_ADDR is the proxy's for everyone, and one
+# guesser would lock every member and reporter out; the proxy's X-Real-IP (set by it, never passed on) is the client.
+COCDESK_CLIENT_ADDRESS_HEADER = "HTTP_X_REAL_IP" if CONFIG["behind_proxy"] else "REMOTE_ADDR"
+SILENCED_SYSTEM_CHECKS = [
+    # The check looks for Django's CSRF middleware by name; MIDDLEWARE holds cocdesk.common.middleware's subclass.
+    "security.W003",
+]
+if not CONFIG["hsts_preload"]:
+    # Preloading writes the domain and every subdomain into browsers as HTTPS-only for months: the operator's choice.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

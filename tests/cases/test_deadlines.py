@@ -25,6 +25,7 @@ from tests.clock import acknowledge, age, fresh
 from tests.factories import OrganizationFactory, member, report_case
 from tests.pages import queue_rows
 from tests.team import log_in
+from tests.sanctions.factories_decisions import decide
 
 DESCRIPTION = "Canary-Deadline-6d2a: he kept messaging me after I asked him to stop."
 H = timedelta(hours=1)
@@ -288,8 +289,7 @@ def test_the_outcome_restarts_the_update_clock_and_a_decided_case_gets_no_alerts
     case = acknowledge(new_case(team), team.responder)
     case = age(case, 6 * D)
     lead = team.leads[0]
-    workflow.record_outcome(case, by=lead.user, finding=Finding.NO_VIOLATION)
-    team_domain.message_reporter(case, case.reports.get(), author=lead.user, body="Outcome.", kind=MessageKind.OUTCOME)
+    decide(case, by=lead.user, finding=Finding.NO_VIOLATION, body="Outcome.")
     case = fresh(case)
     assert case.update_due == case.last_update_at + 7 * D
     for now in (timezone.now(), case.update_due + M, case.update_due + 30 * D):
@@ -301,7 +301,7 @@ def test_closed_decided_and_merged_cases_get_no_alerts(team):
     lead = team.leads[0]
     decided, closed, merged, target = (new_case(team) for _ in range(4))
     for case in (decided, closed):
-        workflow.record_outcome(case, by=lead.user, finding=Finding.VIOLATION)
+        decide(case, by=lead.user, finding=Finding.VIOLATION)
     workflow.transition(closed, "close", by=lead.user)
     workflow.merge(acknowledge(merged, lead), into=target, by=lead.user)
     target = acknowledge(target, lead)
@@ -321,8 +321,7 @@ def test_closed_decided_and_merged_cases_get_no_alerts(team):
 def test_a_case_reopened_long_after_its_outcome_is_not_overdue_at_once(team):
     case = acknowledge(new_case(team), team.responder)
     lead = team.leads[0]
-    workflow.record_outcome(case, by=lead.user, finding=Finding.NO_VIOLATION)
-    team_domain.message_reporter(case, case.reports.get(), author=lead.user, body="Outcome.", kind=MessageKind.OUTCOME)
+    decide(case, by=lead.user, finding=Finding.NO_VIOLATION, body="Outcome.")
     case = age(case, 30 * D)
     before = timezone.now()
     case = workflow.transition(case, "reopen", by=lead.user)

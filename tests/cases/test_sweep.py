@@ -21,6 +21,7 @@ from cocdesk.common.models import AuditEvent
 from cocdesk.notify.models import Notification
 from tests.clock import acknowledge, age, fresh
 from tests.factories import OrganizationFactory, SpaceFactory, member, report_case
+from tests.sanctions.factories_decisions import decide
 
 DESCRIPTION = "Canary-Sweep-41c7: he followed me to the hotel after the meetup."
 H = timedelta(hours=1)
@@ -126,7 +127,7 @@ def test_a_decided_or_closed_case_has_no_next_alert_and_is_never_read(team):
     lead = team.leads[0]
     decided, closed = new_case(team), new_case(team)
     for case in (decided, closed):
-        workflow.record_outcome(case, by=lead.user, finding=Finding.VIOLATION)
+        decide(case, by=lead.user, finding=Finding.VIOLATION)
     workflow.transition(closed, "close", by=lead.user)
     for case in (decided, closed):
         case = age(case, 40 * D)  # every deadline it ever had is long past
@@ -393,9 +394,7 @@ def test_a_case_made_urgent_at_triage_gets_an_earlier_next_alert(team):
     case = new_case(team)
     assert case.next_alert_at == case.received_at + 18 * H
     lead = team.leads[0]
-    case = workflow.record_triage(
-        case, {"ongoing": "yes"}, by=lead.user, category="", space=None, violation=Finding.UNDETERMINED
-    )
+    case = workflow.record_triage(case, {"ongoing": "yes"}, by=lead.user, category="", space=None)
     case = fresh(case)
     window = team.organization.urgent_acknowledge_within_hours * H
     assert case.acknowledge_due == case.triaged_at + window

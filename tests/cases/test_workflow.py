@@ -20,11 +20,13 @@ from cocdesk.cases.domain.deadlines import running_clocks
 from cocdesk.cases.domain.recusal import recuse, reinstate
 from cocdesk.cases.enums import CaseState, DeadlineKind, Finding, MessageKind, RecusalReason, RecusalSource
 from cocdesk.cases.models import Case, ImmediateAction, Message, Note, Recusal
-from cocdesk.cases.work_forms import OutcomeForm
 from cocdesk.common.models import AuditEvent
 from cocdesk.notify.models import Notification
 from cocdesk.orgs.models import template_text
+from cocdesk.sanctions.domain.decisions import record_decision
+from cocdesk.sanctions.enums import Vote
 from tests.factories import OrganizationFactory, SpaceFactory, member, report_case
+from tests.sanctions.factories_decisions import voters_for
 from tests.team import log_in
 
 DESCRIPTION = "Canary-Workflow-3a9f: the sponsor rep cornered me by the coffee stand."
@@ -124,20 +126,28 @@ class ThroughDomain:
         return _domain_attempt(lambda: workflow.transition(fresh(case), name, by=self.user))
 
     def outcome(self, case, report, finding=Finding.VIOLATION, actions=ACTIONS_TAKEN):
+        """The decision, recorded with the votes of the lead and another member, and its outcome message."""
+
         def call():
             current = fresh(case)
-            form = OutcomeForm({"discussed": "on", "finding": finding, "actions_taken": actions})
-            assert form.is_valid(), form.errors
-            workflow.record_outcome(current, by=self.user, finding=finding)
-            body = form.compose(template_text(current.organization, MessageKind.OUTCOME))
-            team_domain.message_reporter(current, report, author=self.user, body=body, kind=MessageKind.OUTCOME)
+            record_decision(
+                current,
+                by=self.user,
+                finding=finding,
+                rationale="The team discussed it.",
+                votes={membership: Vote.AGREE for membership in voters_for(current, self.user)[:2]},
+                subjects=[],
+                actions=[],
+                outcome_report=report,
+                outcome_body=outcome_body(current.organization, finding, actions),
+            )
 
         return _domain_attempt(call)
 
     def triage(self, case, *, answers, category, space, violation):
         return _domain_attempt(
             lambda: workflow.record_triage(
-                fresh(case), answers, by=self.user, category=category, space=space, violation=violation
+                fresh(case), {**answers, "violation": violation}, by=self.user, category=category, space=space
             )
         )
 
@@ -190,8 +200,9 @@ class ThroughDesk:
         return self.post(case, f"state/{name}/")
 
     def outcome(self, case, report, finding=Finding.VIOLATION, actions=ACTIONS_TAKEN):
-        data = {"report": report.pk, "discussed": "on", "finding": finding, "actions_taken": actions}
-        return self.post(case, "outcome/", data)
+        current = fresh(case)
+        data = decision_post(current, report, self.user, finding, actions)
+        return self.post(case, "decision/", data)
 
     def triage(self, case, *, answers, category, space, violation):
         data = {**answers, "category": category, "space": space.pk if space else "", "violation": violation}
@@ -214,6 +225,36 @@ class ThroughDesk:
 
     def review(self, case, action):
         return self.post(case, f"immediate-actions/{action.pk}/review/")
+
+
+def outcome_body(organization, finding, actions):
+    """The outcome message the procedures name: the team discussed it, whether it was a violation, what was done."""
+    label = dict(Finding.choices)[finding]
+    return "\n".join(
+        [
+            template_text(organization, MessageKind.OUTCOME),
+            "",
+            "The Code of Conduct team discussed the situation.",
+            f"Our finding: {label[0].lower() + label[1:]}.",
+            f"What we did: {actions}",
+        ]
+    )
+
+
+def decision_post(case, report, user, finding=Finding.VIOLATION, actions=ACTIONS_TAKEN):
+    """What the decision page posts: the finding, two members agreeing, no measure, the outcome message."""
+    data = {
+        "finding": finding,
+        "rationale": "The team discussed it.",
+        "subjects": "",
+        "report": report.pk,
+        "outcome_body": outcome_body(case.organization, finding, actions),
+        "actions-TOTAL_FORMS": "0",
+        "actions-INITIAL_FORMS": "0",
+    }
+    for membership in voters_for(case, user)[:2]:
+        data[f"vote_{membership.pk}"] = Vote.AGREE
+    return data
 
 
 @pytest.fixture(params=["domain", "desk"])
@@ -385,7 +426,7 @@ def test_lifecycle_from_report_to_reopened_investigation(via, team, case):
     assert state_changes(case) == [
         ("message.to_reporter", "rosa-responder"),
         ("case.start_investigation", "rosa-responder"),
-        ("case.decided", "lena-lead"),
+        ("decision.recorded", "lena-lead"),
         ("message.to_reporter", "lena-lead"),
         ("case.close", "lena-lead"),
         ("case.reopen", "lena-lead"),
@@ -418,23 +459,25 @@ def test_an_outcome_may_be_decided_straight_from_a_new_case(via, team, case):
 
 @pytest.mark.parametrize(
     ("missing", "error"),
-    [("discussed", "tick it once it has"), ("actions_taken", "Say what was done"), ("finding", "required")],
+    [
+        ("rationale", "Write why the team decided so."),
+        ("outcome_body", "Write the outcome message"),
+        ("finding", "Choose the finding"),
+    ],
 )
-def test_the_outcome_form_keeps_what_was_typed_and_changes_nothing(team, case, missing, error):
-    data = {
-        "report": first_report(case).pk,
-        "discussed": "on",
-        "finding": Finding.VIOLATION,
-        "actions_taken": ACTIONS_TAKEN,
-    }
+def test_the_decision_form_keeps_what_was_typed_and_changes_nothing(team, case, missing, error):
+    data = decision_post(case, first_report(case), team.lead.user)
+    data["rationale"] = "Canary-Why-77c1: every witness agreed."
     del data[missing]
     before = snapshot()
-    response = log_in(Client(), team.lead.user).post(f"/desk/cases/{case.reference}/outcome/", data)
+    response = log_in(Client(), team.lead.user).post(f"/desk/cases/{case.reference}/decision/", data)
     assert response.status_code == 200
     page = response.content.decode()
     assert error in page
-    if missing != "actions_taken":
+    if missing != "outcome_body":
         assert ACTIONS_TAKEN in page, "what the lead typed is kept"
+    if missing != "rationale":
+        assert "Canary-Why-77c1" in page
     after = snapshot()
     assert after["audit"] == before["audit"] + 1  # the re-rendered page is a read of the case, and audited
     assert AuditEvent.objects.latest("pk").action == "case.opened"
@@ -572,7 +615,7 @@ def test_a_recused_member_gets_404_on_every_action_url_and_nothing_changes(team,
     report = first_report(case)
     posts = {
         "messages/": {"report": report.pk, "kind": "question", "body": TO_REPORTER},
-        "outcome/": {"report": report.pk, "discussed": "on", "finding": "yes", "actions_taken": ACTIONS_TAKEN},
+        "decision/": decision_post(case, report, team.lead.user),
         "triage/": {"ongoing": "no", "physical_danger": "no", "what_happened": TRIAGE_SUMMARY},
         "notes/": {"body": NOTE},
         "assign/": {"assignees": [team.recused.pk]},
@@ -589,6 +632,7 @@ def test_a_recused_member_gets_404_on_every_action_url_and_nothing_changes(team,
     }
     client = log_in(Client(), team.recused.user)
     before = snapshot()
+    assert client.get(f"/desk/cases/{case.reference}/decision/").status_code == 404
     for path, data in posts.items():
         response = client.post(f"/desk/cases/{case.reference}/{path}", data)
         assert response.status_code == 404, path
@@ -617,7 +661,7 @@ def test_a_recused_member_gets_404_on_every_action_url_and_nothing_changes(team,
 # --- triage and notes ----------------------------------------------------------------------------------------------
 
 
-def test_triage_is_sealed_and_sets_category_space_and_violation(via, team, case):
+def test_triage_is_sealed_and_sets_category_and_space_but_never_the_finding(via, team, case):
     answers = {
         "what_happened": TRIAGE_SUMMARY,
         "bad_actor": BAD_ACTOR,
@@ -629,10 +673,12 @@ def test_triage_is_sealed_and_sets_category_space_and_violation(via, team, case)
     )
     assert attempt.result == "done"
     case = fresh(case)
-    assert (case.category, case.space, case.violation) == ("Harassment", team.space, Finding.VIOLATION)
+    assert (case.category, case.space) == ("Harassment", team.space)
+    # The triager's view of the finding stays in the sealed answers: only a decision records the case's finding.
+    assert case.violation == ""
     assert case.is_urgent, "a threat to physical safety makes the case urgent"
     assert case.triaged_at is not None
-    assert unseal(case, "triage", case.sealed_triage) == answers
+    assert unseal(case, "triage", case.sealed_triage) == {**answers, "violation": Finding.VIOLATION}
     assert stored_in_clear(TRIAGE_SUMMARY) == set()
     assert stored_in_clear(BAD_ACTOR) == set()
     event = AuditEvent.objects.get(case=case, action="case.triaged")
@@ -685,7 +731,7 @@ def test_triage_that_finds_danger_never_moves_the_acknowledgement_deadline_later
     Notification.objects.all().delete()
 
     workflow.record_triage(
-        fresh(case), {**NO_DANGER, "ongoing": "yes"}, by=team.responder.user, category="", space=None, violation=""
+        fresh(case), {**NO_DANGER, "ongoing": "yes"}, by=team.responder.user, category="", space=None
     )
 
     case = fresh(case)
@@ -702,7 +748,7 @@ def test_triage_pages_nobody_when_the_case_does_not_become_urgent(request, team,
     case = request.getfixturevalue(which)
     Notification.objects.all().delete()
     before = fresh(case)
-    workflow.record_triage(fresh(case), answers, by=team.responder.user, category="", space=None, violation="")
+    workflow.record_triage(fresh(case), answers, by=team.responder.user, category="", space=None)
     after = fresh(case)
     assert (after.is_urgent, after.acknowledge_due) == (before.is_urgent, before.acknowledge_due)
     assert paged_leads() == []

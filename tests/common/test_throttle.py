@@ -53,6 +53,17 @@ def test_an_address_is_counted_apart_from_another(throttle):
     assert not throttle.is_blocked(from_address("192.0.2.2"))
 
 
+def test_behind_the_proxy_each_client_address_it_names_is_counted_apart(throttle, settings):
+    settings.COCDESK_CLIENT_ADDRESS_HEADER = "HTTP_X_REAL_IP"
+    proxy = "127.0.0.1"
+    guesser = RequestFactory().post("/follow-up/", REMOTE_ADDR=proxy, HTTP_X_REAL_IP="203.0.113.9")
+    reporter = RequestFactory().post("/follow-up/", REMOTE_ADDR=proxy, HTTP_X_REAL_IP="198.51.100.4")
+    for _ in range(LIMIT):
+        throttle.note_failure(guesser)
+    assert throttle.is_blocked(guesser)
+    assert not throttle.is_blocked(reporter)
+
+
 def test_scopes_count_apart(db):
     login, receipts = Throttle("login-address", 1, WINDOW), receipt_throttle()
     login.note_failure(from_address("192.0.2.1"))

@@ -18,6 +18,7 @@ from tests.clock import acknowledge, fresh
 from tests.factories import OrganizationFactory, SpaceFactory, UserFactory, member, report_case
 from tests.pages import parse, queue_rows
 from tests.team import log_in
+from tests.sanctions.factories_decisions import decide
 
 H = timedelta(hours=1)
 NOT_FOUND = "No case with the reference"
@@ -132,10 +133,10 @@ def test_open_cases_urgent_first_then_by_next_deadline_and_the_others_newest_fir
     # Created in an order that neither received time nor due time alone would sort into the expected one.
     cases["overdue"] = set_acknowledge_due(new_case(organization, "overdue"), now - 2 * H)
     closed = new_case(organization, "closed")
-    workflow.record_outcome(closed, by=lead.user, finding=Finding.VIOLATION)
+    decide(closed, by=lead.user, finding=Finding.VIOLATION)
     cases["closed, older"] = workflow.transition(closed, "close", by=lead.user)
     cases["update due in 7 days"] = acknowledge(new_case(organization, "acknowledged"), lead)
-    cases["decided, newer"] = workflow.record_outcome(
+    cases["decided, newer"] = decide(
         new_case(organization, "decided"), by=lead.user, finding=Finding.NO_VIOLATION
     )
     cases["due in 5 h, older"] = set_acknowledge_due(new_case(organization, "tie-older"), tie)
@@ -207,7 +208,7 @@ def board(db):
     workflow.assign(cases["theirs"], [other_responder], by=lead.user)
     workflow.transition(cases["investigating-b"], "start_investigation", by=lead.user)
     for name in ("decided", "closed-a", "reopened-b"):
-        workflow.record_outcome(cases[name], by=lead.user, finding=Finding.VIOLATION)
+        decide(cases[name], by=lead.user, finding=Finding.VIOLATION)
     workflow.transition(fresh(cases["closed-a"]), "close", by=lead.user)
     workflow.transition(fresh(cases["reopened-b"]), "reopen", by=lead.user)
     workflow.merge(fresh(cases["merged"]), into=fresh(cases["acknowledged-a"]), by=lead.user)
@@ -352,7 +353,7 @@ def test_counts_per_state_count_only_the_cases_the_member_may_see(client, db):
     other_lead = member(other_organization, "lead")
     other_space = SpaceFactory(organization=other_organization, name="Alpha conference")
     foreign = new_case(other_organization, "foreign", space=other_space)
-    workflow.record_outcome(foreign, by=other_lead.user, finding=Finding.VIOLATION)
+    decide(foreign, by=other_lead.user, finding=Finding.VIOLATION)
     recused = acknowledge(new_case(organization, "recused", space=space_a), lead)
     recuse(recused, viewer, reason=RecusalReason.FAMILY, source=RecusalSource.DECLARED, by=viewer.user)
     excluded = new_case(organization, "excluded", space=space_a, excluded_members=[viewer])
@@ -365,11 +366,11 @@ def test_counts_per_state_count_only_the_cases_the_member_may_see(client, db):
     new_case(organization, "new-1", space=space_a)
     new_case(organization, "new-2", space=space_a)
     acknowledge(new_case(organization, "acknowledged", space=space_a), lead)
-    workflow.record_outcome(
+    decide(
         new_case(organization, "decided", space=space_a), by=lead.user, finding=Finding.NO_VIOLATION
     )
     closed = new_case(organization, "closed", space=space_a)
-    workflow.record_outcome(closed, by=lead.user, finding=Finding.VIOLATION)
+    decide(closed, by=lead.user, finding=Finding.VIOLATION)
     workflow.transition(closed, "close", by=lead.user)
 
     expected = {

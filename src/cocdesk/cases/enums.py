@@ -29,7 +29,8 @@ OPEN_STATES = (CaseState.NEW, CaseState.ACKNOWLEDGED, CaseState.INVESTIGATING, C
 class Finding(models.TextChoices):
     VIOLATION = "yes", "A violation of the Code of Conduct"
     NO_VIOLATION = "no", "Not a violation"
-    UNDETERMINED = "undetermined", "Could not be determined"
+    UNDETERMINED = "undetermined", "Not enough information to decide"
+    OUT_OF_SCOPE = "out_of_scope", "Outside the Code of Conduct's scope"
 
 
 class MessageKind(models.TextChoices):
@@ -38,6 +39,7 @@ class MessageKind(models.TextChoices):
     UPDATE = "update", "Update"
     OUTCOME = "outcome", "Outcome"
     OTHER = "other", "Other message"
+    FEEDBACK = "feedback", "The reporter's view of the response"
 
 
 class DeadlineKind(models.TextChoices):

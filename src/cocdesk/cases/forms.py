@@ -6,6 +6,7 @@ from django.db.models import Q
 from cocdesk.common.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
 from cocdesk.orgs.models import Membership
 
+from .domain.reporter import FEEDBACK_RATINGS
 from .enums import LawEnforcement, Ongoing, RecusalReason
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
@@ -232,6 +233,32 @@ class ReporterMessageForm(forms.Form):
         max_length=50_000,
         error_messages={"required": "Write something before sending."},
     )
+
+
+class ReporterFeedbackForm(forms.Form):
+    """After the outcome: what the reporter thinks of the team's response. Either answer is enough."""
+
+    rating = forms.ChoiceField(
+        label="How did the response feel to you?",
+        choices=FEEDBACK_RATINGS,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose one of the answers, or none."},
+    )
+    text = forms.CharField(
+        label="Tell the team what you think of our response",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=20_000,
+        help_text="Optional. The team reads it on your case; it helps them respond better.",
+        error_messages={"max_length": "Keep it under %(limit_value)d characters (it has %(show_value)d)."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("rating") and not (cleaned.get("text") or "").strip():
+            raise forms.ValidationError("Write what you think of the response, or choose an answer, before sending.")
+        return cleaned
 
 
 class DeclareRecusalForm(forms.Form):

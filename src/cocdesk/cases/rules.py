@@ -57,3 +57,5 @@ rules.add_perm("cases.work_on_case", can_view_case)
 rules.add_perm("cases.lead_case", can_lead_case)
 rules.add_perm("cases.manage_recusals", can_lead_case)
 rules.add_perm("cases.read_audit_trail", can_lead_case)
+# Keeping a closed case past its retention date, or letting it go: the leads who may see it.
+rules.add_perm("cases.hold_retention", can_lead_case)

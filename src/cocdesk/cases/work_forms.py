@@ -1,6 +1,7 @@
 """Forms of the team's daily work on a case."""
 
 from django import forms
+from django.db.models import Q
 
 from cocdesk.common.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
 from cocdesk.orgs.models import Membership
@@ -37,42 +38,6 @@ class TeamMessageForm(forms.Form):
         return body
 
 
-class OutcomeForm(forms.Form):
-    """The follow-up the procedures name: the team discussed it, whether it was a violation, what was done."""
-
-    discussed = forms.BooleanField(
-        label="The Code of Conduct team discussed the situation",
-        error_messages={"required": "The outcome tells the reporter the team discussed it: tick it once it has."},
-    )
-    finding = forms.ChoiceField(label="Was it a violation of the Code of Conduct?", choices=Finding.choices)
-    actions_taken = forms.CharField(
-        label="What actions were taken (if any)",
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=20_000,
-        error_messages={"required": "Say what was done, or that no action was taken."},
-    )
-    closing_words = forms.CharField(
-        label="Anything else for the reporter",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=20_000,
-    )
-
-    def compose(self, opening):
-        data = self.cleaned_data
-        finding = dict(Finding.choices)[data["finding"]]
-        parts = [
-            opening,
-            "",
-            "The Code of Conduct team discussed the situation.",
-            f"Our finding: {finding[0].lower() + finding[1:]}.",
-            f"What we did: {data['actions_taken'].strip()}",
-        ]
-        if data["closing_words"].strip():
-            parts += ["", data["closing_words"].strip()]
-        return "\n".join(parts)
-
-
 class TriageForm(forms.Form):
     """The playbook's questions at initial receipt."""
 
@@ -84,6 +49,7 @@ class TriageForm(forms.Form):
     )
     violation = forms.ChoiceField(
         label="Does it constitute a Code of Conduct violation?",
+        help_text="Your view at triage. The case's finding is the one the team's decision records.",
         choices=[("", "Not decided yet"), *Finding.choices],
         required=False,
     )
@@ -99,10 +65,12 @@ class TriageForm(forms.Form):
         super().__init__(*args, **kwargs)
         organization = case.organization
         self.fields["category"].choices = [("", "Not categorised"), *[(c, c) for c in organization.categories]]
-        self.fields["space"].queryset = organization.spaces.all()
+        # An archived space is no longer offered, but a case filed under one keeps it.
+        self.fields["space"].queryset = organization.spaces.filter(Q(is_active=True) | Q(pk=case.space_id))
 
     def answers(self):
-        return {name: self.cleaned_data[name] for name in ("what_happened", "bad_actor", "ongoing", "physical_danger")}
+        names = ("what_happened", "violation", "bad_actor", "ongoing", "physical_danger")
+        return {name: self.cleaned_data[name] for name in names}
 
 
 class NoteForm(forms.Form):

@@ -27,7 +27,7 @@ CREATE_RACE_RETRIES = 3
 def _client_tag(scope, request):
     day = timezone.now().strftime("%Y-%m-%d")
     key = hashlib.sha256(f"{settings.SECRET_KEY}:{day}".encode()).digest()
-    address = request.META.get("REMOTE_ADDR", "")
+    address = request.META.get(settings.COCDESK_CLIENT_ADDRESS_HEADER) or request.META.get("REMOTE_ADDR", "")
     return f"throttle:{scope}:" + hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import View
 
@@ -72,7 +73,7 @@ class TeamView(OrganizationAdminMixin, View):
                 RolesForm(
                     initial={"roles": membership.roles(), "spaces": [space.pk for space in membership.spaces.all()]},
                     prefix=f"m{membership.pk}",
-                    spaces=spaces,
+                    spaces=spaces + [space for space in membership.spaces.all() if not space.is_active],
                 ),
             )
             for membership in members
@@ -91,7 +92,10 @@ class MemberActionView(OrganizationAdminMixin, View):
                 team_admin.deactivate_member(membership, by=request.user)
                 messages.success(request, f"{membership.display_name} no longer has access.")
             else:
-                spaces = self.organization.spaces.filter(is_active=True)
+                # A role limited to a space archived since stays limited to it unless unticked.
+                spaces = self.organization.spaces.filter(
+                    Q(is_active=True) | Q(scoped_memberships=membership)
+                ).distinct()
                 form = RolesForm(request.POST, prefix=f"m{membership.pk}", spaces=spaces)
                 if form.is_valid():
                     team_admin.set_roles(
@@ -142,6 +146,7 @@ class ConflictContactsView(OrganizationAdminMixin, View):
                 team_admin.add_conflict_contact(
                     self.organization,
                     name=data["name"],
+                    description=data["description"],
                     intake_address=data["intake_address"],
                     hidden_from_ids=data["hidden_from"],
                     by=request.user,

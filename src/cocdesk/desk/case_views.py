@@ -15,11 +15,10 @@ from cocdesk.cases.work_forms import (
     ImmediateActionForm,
     MergeForm,
     NoteForm,
-    OutcomeForm,
     TeamMessageForm,
     TriageForm,
 )
-from cocdesk.orgs.models import Membership, template_text
+from cocdesk.orgs.models import Membership
 from cocdesk.orgs.rules import can
 
 from .views import CaseDetailView, CaseMixin
@@ -94,19 +93,6 @@ class MessageReporterView(CaseActionView):
         )
 
 
-class OutcomeView(CaseActionView):
-    auto_id = "outcome_%s"
-    permission_required = "cases.lead_case"
-    form_class = OutcomeForm
-    form_context_name = "outcome_form"
-    success_message = "The decision is recorded and the outcome sent to the reporter."
-
-    def act(self, case, form):
-        report = _report_of(case, self.request.POST.get("report", ""))
-        body = form.compose(template_text(case.organization, MessageKind.OUTCOME))
-        team.decide_and_tell(case, report, by=self.request.user, finding=form.cleaned_data["finding"], body=body)
-
-
 class TriageView(CaseActionView):
     permission_required = "cases.work_on_case"
     form_context_name = "triage_form"
@@ -124,7 +110,6 @@ class TriageView(CaseActionView):
             by=self.request.user,
             category=form.cleaned_data["category"],
             space=form.cleaned_data["space"],
-            violation=form.cleaned_data["violation"],
         )
 
 

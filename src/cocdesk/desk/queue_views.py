@@ -120,9 +120,21 @@ class QueueView(VerifiedMemberRequiredMixin, TemplateView):
                 "filter_name": filters["show"],
                 "query_without_page": _query_without(self.request.GET, "page"),
                 "memberships": memberships,
+                "appeals": _appeals_for(user, now),
             }
         )
         return context
+
+
+def _appeals_for(user, now):
+    """Pending appeals the member may review, with their own deadline: one query, whatever their number."""
+    from cocdesk.sanctions.domain.queries import APPEALS_SHOWN, appeals_to_review
+
+    appeals = list(appeals_to_review(user)[:APPEALS_SHOWN])
+    for appeal in appeals:
+        appeal.time_left = time_left(appeal.review_due_at, now)
+        appeal.overdue = appeal.review_due_at < now
+    return appeals
 
 
 def shown_count(number):

@@ -13,7 +13,6 @@ from cocdesk.cases.work_forms import (
     ImmediateActionForm,
     MergeForm,
     NoteForm,
-    OutcomeForm,
     TeamMessageForm,
     TriageForm,
 )
@@ -69,7 +68,6 @@ class CaseDetailView(CaseMixin, DetailView):
         context["assignees"] = case.assignees.all()
         context["message_form"] = kwargs.get("message_form") or self._message_form()
         # Each form of the page has ids of its own: a label must never point at another form's box.
-        context["outcome_form"] = kwargs.get("outcome_form") or OutcomeForm(auto_id="outcome_%s")
         context["note_form"] = kwargs.get("note_form") or NoteForm(auto_id="note_%s")
         context["action_form"] = kwargs.get("action_form") or ImmediateActionForm(auto_id="action_%s")
         context["assign_form"] = AssignForm(case=case, initial={"assignees": context["assignees"]})
@@ -77,12 +75,23 @@ class CaseDetailView(CaseMixin, DetailView):
         triage_initial = {
             "category": case.category,
             "space": case.space,
-            "violation": case.violation,
             **(context.get("triage") or {}),
         }
         context["triage_form"] = kwargs.get("triage_form") or TriageForm(case=case, initial=triage_initial)
         context["emergency_organization"] = case.organization
         context.update(team.case_team_panel(case, viewer=user))
+        from .retention_views import retention_panel  # retention_views builds on this module's views
+
+        context.update(retention_panel(case, viewer=user, form=kwargs.get("retention_form")))
+        from .notice_views import notices_panel  # notice_views builds on this module's views
+
+        context.update(notices_panel(case, viewer=user))
+        from .decision_views import decision_panel  # decision_views builds on this module's views
+
+        context.update(decision_panel(case, viewer=user))
+        from .statement_views import statement_panel
+
+        context.update(statement_panel(case, viewer=user, form=kwargs.get("statement_form")))
         return context
 
     def _message_form(self):

@@ -30,6 +30,8 @@ def _send_mail(notification):
 
     if notification.report_id:
         address, body, headers, sender = _to_reporter(notification)
+    elif notification.kind in SANCTIONED_PERSON_MAIL:
+        address, body, headers, sender = _to_sanctioned_person(notification)
     else:
         address, sender, headers = notification.recipient.email, settings.DEFAULT_FROM_EMAIL, {}
         body = account_mail_body(notification) if notification.kind in ACCOUNT_SUBJECTS else notification.body
@@ -70,6 +72,22 @@ def _to_reporter(notification):
     if organization.reporting_email:
         sender = formataddr((f"Code of Conduct team of {organization.name}", organization.reporting_email))
     return reporter_address(notification.report), body, headers, sender
+
+
+# Mail to a person a decision concerns: the notice, then the answer to their appeal; written from the sealed
+# notice at sending time, like a reporter's mail.
+SANCTIONED_PERSON_MAIL = {"sanction_notice", "appeal_outcome"}
+
+
+def _to_sanctioned_person(notification):
+    from cocdesk.sanctions.domain.notice_mail import compose
+
+    address, body = compose(notification)
+    organization = notification.organization
+    sender = settings.DEFAULT_FROM_EMAIL
+    if organization.reporting_email:
+        sender = formataddr((f"Code of Conduct team of {organization.name}", organization.reporting_email))
+    return address, body, {}, sender
 
 
 def _post_webhook(notification):

@@ -129,18 +129,10 @@ def queue_account_mail(user, organization, *, kind):
 
 def account_mail_body(notification):
     """Made at sending time: the one-time link is never stored."""
-    from django.contrib.auth.tokens import default_token_generator
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
+    from cocdesk.orgs.domain.setup import link_lifetime, password_link
 
     user = notification.recipient
-    link = settings.BASE_URL + reverse(
-        "desk:password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
+    link = password_link(user)
     opening = (
         f"You were added to the Code of Conduct team of {notification.organization.name} on CoC Desk, "
         f"with the username {user.get_username()}."
@@ -151,7 +143,7 @@ def account_mail_body(notification):
         [
             opening,
             "",
-            f"Choose your password here (the link works once, for {settings.PASSWORD_RESET_TIMEOUT // 3600} hours):",
+            f"Choose your password here (the link works once, for {link_lifetime()}):",
             link,
             "",
             "After that you set up a second factor with an authenticator app, if you have not yet.",

@@ -21,6 +21,10 @@ ORGANIZATIONS = [
         "non_emergency_number": "+44 101",
         "crisis_line": "Samaritans 116 123",
         "emergency_guidance": "At the venue, any volunteer in a yellow lanyard can call venue security for you.",
+        "is_listed": True,
+        "reporting_phone": "+44 20 7946 0123",
+        "in_person_contacts": "Volunteers in yellow lanyards at the registration desk, all day during the "
+        "conference. The phone line is answered from 8:00 to 22:00 on conference days.",
         "spaces": [
             {
                 "name": "PyNorth 2026",
@@ -40,6 +44,9 @@ ORGANIZATIONS = [
         "emergency_number": "911",
         "non_emergency_number": "311",
         "crisis_line": "988 Suicide & Crisis Lifeline",
+        "is_listed": True,
+        "reporting_phone": "+1 555 0100",
+        "in_person_contacts": "At the monthly meetup: volunteers in yellow lanyards at the registration desk.",
         "spaces": [
             {"name": "Community forum", "kind": SpaceKind.ONLINE, "platform": Platform.FORUM},
             {"name": "Monthly Python meetup", "kind": SpaceKind.MEETUP, "venue": "Public library, room 2"},

@@ -1,14 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import appeal_views, views
 
 app_name = "public"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("help/", views.help_page, name="help"),
+    path("o/<slug:org_slug>/", views.organization_page, name="organization"),
     path("report/<slug:org_slug>/", views.report_form, name="report"),
     path("follow-up/", views.receipt_entry, name="receipt"),
     path("follow-up/case/", views.reporter_case, name="reporter_case"),
     path("follow-up/leave/", views.leave_case, name="leave_case"),
     path("follow-up/claim/<str:token>/", views.claim_receipt, name="claim_receipt"),
+    path("appeal/<str:token>/", appeal_views.appeal_page, name="appeal"),
 ]

@@ -1,15 +1,18 @@
 import secrets
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from cocdesk.cases.domain import intake, reporter
 from cocdesk.cases.enums import REPORTER_STATE_LABELS
-from cocdesk.cases.forms import ReceiptForm, ReporterMessageForm, ReportForm
+from cocdesk.cases.forms import ReceiptForm, ReporterFeedbackForm, ReporterMessageForm, ReportForm
 from cocdesk.cases.models import Receipt
 from cocdesk.common.throttle import receipt_throttle
+from cocdesk.orgs import policy
 from cocdesk.orgs.models import Organization
+from cocdesk.sanctions.domain import statements
 
 RECEIPT_SESSION_KEY = "reporter_receipt"
 RECEIPT_NOT_FOUND = "We could not find a report with that receipt. Check it and try again."
@@ -17,7 +20,30 @@ RECEIPT_THROTTLED = "Too many attempts. Please wait a few minutes before trying 
 
 
 def home(request):
-    return render(request, "public/home.html", {"organizations": Organization.objects.all()})
+    return render(request, "public/home.html", {"organizations": Organization.objects.filter(is_listed=True)})
+
+
+def help_page(request):
+    """How reporting works, for anyone before or after they report. It belongs to no organization, so it quotes
+    the procedures' default promises; the receipt page gives the reporter's organization's own."""
+    context = {
+        "acknowledge_within_hours": policy.ACKNOWLEDGE_WITHIN_HOURS,
+        "urgent_acknowledge_within_hours": policy.URGENT_ACKNOWLEDGE_WITHIN_HOURS,
+        "update_within_days": policy.UPDATE_WITHIN_DAYS,
+    }
+    return render(request, "public/help.html", context)
+
+
+def organization_page(request, org_slug):
+    """Every way to reach the team. An unlisted organization's page works too, for those who have its address."""
+    organization = get_object_or_404(Organization, slug=org_slug)
+    conflict_contacts = organization.conflict_contacts.filter(is_active=True)
+    context = {
+        "organization": organization,
+        "conflict_contacts": conflict_contacts,
+        "statements": statements.published_statements(organization),
+    }
+    return render(request, "public/organization.html", context)
 
 
 def report_form(request, org_slug):
@@ -81,11 +107,24 @@ def reporter_case(request):
     receipt = _session_receipt(request)
     if receipt is None:
         return redirect("public:receipt")
-    form = ReporterMessageForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # Two forms on one page: the feedback form's button names it, so each keeps what was typed in it alone.
+    giving_feedback = request.method == "POST" and "send_feedback" in request.POST
+    form = ReporterMessageForm(request.POST if request.method == "POST" and not giving_feedback else None)
+    feedback_form = ReporterFeedbackForm(request.POST if giving_feedback else None, prefix="feedback")
+    if request.method == "POST" and not giving_feedback and form.is_valid():
         reporter.add_reporter_message(receipt, form.cleaned_data["body"])
         messages.success(request, "Your message was sent to the team.")
         return redirect("public:reporter_case")
+    if giving_feedback and feedback_form.is_valid():
+        try:
+            reporter.add_reporter_feedback(
+                receipt, text=feedback_form.cleaned_data["text"], rating=feedback_form.cleaned_data["rating"]
+            )
+        except ValidationError as error:
+            feedback_form.add_error(None, error)
+        else:
+            messages.success(request, "Thank you: the team reads what you think of their response.")
+            return redirect("public:reporter_case")
     case, thread = reporter.open_case_for_reporter(receipt)
     context = {
         "case": case,
@@ -93,6 +132,7 @@ def reporter_case(request):
         "state_label": REPORTER_STATE_LABELS[case.state],
         "thread": thread,
         "form": form,
+        "feedback_form": feedback_form if reporter.outcome_given(receipt.report) else None,
     }
     return render(request, "public/reporter_case.html", context)
 

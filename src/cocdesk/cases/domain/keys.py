@@ -23,13 +23,14 @@ def rewrap_all_case_keys():
     return count
 
 
-def erase_case(case, *, by=None):
+def erase_case(case, *, by=None, reason=None):
     """Destroys the case's data key: its reports, messages and notes can never be decrypted again, in this
-    database or any backup of it. The metadata (dates, state) stays for statistics."""
+    database or any backup of it. The metadata (dates, state) stays for statistics. ``reason`` says in the audit
+    log why, when it was not a person's command (the retention pass says "retention")."""
     with transaction.atomic():
         Case.objects.filter(pk=case.pk).update(
-            wrapped_data_key=None, is_erased=True, next_due_at=None, next_alert_at=None
+            wrapped_data_key=None, is_erased=True, next_due_at=None, next_alert_at=None, erase_after=None
         )
-        case.wrapped_data_key, case.is_erased = None, True
+        case.wrapped_data_key, case.is_erased, case.erase_after = None, True, None
         case._data_key = None
-        audit.record("case.erased", actor=by, case=case)
+        audit.record("case.erased", actor=by, case=case, **({"reason": reason} if reason else {}))

@@ -17,7 +17,7 @@ from . import content as sealed
 from . import reporter_mail
 from .deadlines import update_due
 from .email_intake import describe_attachments
-from .workflow import record_outcome, require
+from .workflow import require
 
 # Messages that count as the procedures' follow-up within a week: they restart the update clock.
 FOLLOW_UP_KINDS = {MessageKind.UPDATE, MessageKind.OUTCOME}
@@ -124,14 +124,6 @@ def message_reporter(case, report, *, author, body, kind=MessageKind.OTHER):
     elif reporter_mail.reporter_address(report):
         notify_reporter(report, organization=case.organization)
     return message
-
-
-@transaction.atomic
-def decide_and_tell(case, report, *, by, finding, body):
-    """The team's decision and the outcome message to the reporter as one step: a case is never recorded as
-    decided without its reporter being told, nor told of a decision that was not recorded."""
-    record_outcome(case, by=by, finding=finding)
-    return message_reporter(case, report, author=by, body=body, kind=MessageKind.OUTCOME)
 
 
 def case_team_panel(case, *, viewer):

@@ -8,9 +8,9 @@ from cocdesk.common import audit
 from cocdesk.orgs import access
 from cocdesk.orgs.rules import can
 
-from ..enums import CaseState, Finding
+from ..enums import CaseState
 from ..models import Case, ImmediateAction, Note, Recusal
-from . import alerts
+from . import alerts, retention
 from . import content as sealed
 from .deadlines import acknowledge_due, update_due
 from .queries import members_who_may_see
@@ -53,24 +53,10 @@ def transition(case, name, *, by):
         if target == CaseState.REOPENED:
             # The reporter is owed news again: the 7-day clock starts afresh.
             case.last_update_at, case.update_due = now, update_due(case.organization, now)
-        case.save(update_fields=["state", "closed_at", "last_update_at", "update_due", "updated_at"])
+        # Closing starts the retention period; any other state (a reopened case) stops it.
+        kept = retention.keep_schedule(case)
+        case.save(update_fields=["state", "closed_at", "last_update_at", "update_due", "updated_at", *kept])
         audit.record(f"case.{name}", actor=by, case=case, **{"from": previous, "to": target})
-    return case
-
-
-@transaction.atomic
-def record_outcome(case, *, by, finding):
-    """The team's decision, told to the reporter through the outcome message (see messaging.py)."""
-    require(by, "cases.lead_case", case)
-    if case.state not in {CaseState.NEW, CaseState.ACKNOWLEDGED, CaseState.INVESTIGATING, CaseState.REOPENED}:
-        raise TransitionNotAllowed("This case already has a decision, or is closed.")
-    if finding not in Finding.values:
-        raise ValidationError("Choose whether it was a violation.")
-    case.state = CaseState.DECIDED
-    case.decided_at = timezone.now()
-    case.violation = finding
-    case.save(update_fields=["state", "decided_at", "violation", "updated_at"])
-    audit.record("case.decided", actor=by, case=case, finding=finding)
     return case
 
 
@@ -91,13 +77,15 @@ def assign_to_me(case, membership, *, by):
 
 
 @transaction.atomic
-def record_triage(case, answers, *, by, category, space, violation):
+def record_triage(case, answers, *, by, category, space):
+    """The playbook's questions at initial receipt. The triager's view of whether it was a violation stays inside
+    the sealed answers: the case's finding is the team's decision (sanctions.domain.decisions), never triage's."""
     require(by, "cases.work_on_case", case)
     if space is not None and space.organization_id != case.organization_id:
         raise ValidationError("That space belongs to another organization.")
     case.sealed_triage = sealed.seal(case, "triage", answers)
     case.triaged_at = timezone.now()
-    case.category, case.space, case.violation = category, space, violation
+    case.category, case.space = category, space
     became_urgent = not case.is_urgent and (answers.get("ongoing") == "yes" or answers.get("physical_danger") == "yes")
     if became_urgent:
         case.is_urgent = True
@@ -109,7 +97,6 @@ def record_triage(case, answers, *, by, category, space, violation):
             "triaged_at",
             "category",
             "space",
-            "violation",
             "is_urgent",
             "acknowledge_due",
             "updated_at",

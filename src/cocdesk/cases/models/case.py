@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -73,6 +74,15 @@ class Case(TimeStampedModel):
     wrapped_data_key = models.BinaryField(null=True, help_text="Empty once the case has been erased.")
     # Stored beside the empty key so lists and counts leave erased cases out from an index alone.
     is_erased = models.BooleanField(default=False)
+    # Retention (see ``domain/retention.py``): when a closed case is due for erasure, kept by the domain functions
+    # that close, reopen and reschedule it, so the retention pass reads an index range of due cases only.
+    erase_after = models.DateTimeField(null=True, blank=True)
+    retention_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    retention_held_at = models.DateTimeField(null=True, blank=True)
+    retention_held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sealed_retention_hold_reason = models.BinaryField(null=True, blank=True)
 
     objects = CaseQuerySet.as_manager()
 
@@ -89,6 +99,7 @@ class Case(TimeStampedModel):
             models.Index(fields=["organization", "state", "is_erased"], name="case_state_counts"),
             models.Index(fields=["organization", "received_at"], name="case_queue_received"),
             models.Index(fields=["next_alert_at"], name="case_next_alert"),
+            models.Index(fields=["erase_after"], name="case_erase_after", condition=Q(erase_after__isnull=False)),
         ]
 
     def __str__(self):

@@ -20,6 +20,10 @@ def update_settings(form, *, by):
         audit.record("org.settings_changed", actor=by, organization=organization, fields=changed)
         if "recusal_threshold" in changed:
             _recount_fallback(organization.cases.all())
+        if "retention_days" in changed:
+            from cocdesk.cases.domain.retention import reschedule_organization
+
+            reschedule_organization(organization)
     return organization
 
 
@@ -119,14 +123,16 @@ def save_templates(organization, bodies, *, by):
         audit.record("org.templates_changed", actor=by, organization=organization, kinds=sorted(bodies))
 
 
-def add_conflict_contact(organization, *, name, intake_address, hidden_from_ids, by):
+def add_conflict_contact(organization, *, name, intake_address, hidden_from_ids, by, description=""):
     from ..models import ConflictContact
 
     hidden = list(Membership.objects.filter(organization=organization, pk__in=hidden_from_ids))
     if len(hidden) != len(set(hidden_from_ids)):
         raise ValidationError("Choose members of this organization's team.")
     with transaction.atomic():
-        contact = ConflictContact.objects.create(organization=organization, name=name, intake_address=intake_address)
+        contact = ConflictContact.objects.create(
+            organization=organization, name=name, intake_address=intake_address, description=description
+        )
         contact.hidden_from.set(hidden)
         audit.record(
             "org.conflict_contact_added",

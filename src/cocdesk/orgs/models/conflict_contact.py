@@ -8,6 +8,12 @@ class ConflictContact(models.Model):
 
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="conflict_contacts")
     name = models.CharField(max_length=150, help_text="Shown to reporters, for example 'The conference chairs'.")
+    description = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Shown to reporters under the name, for example 'Conference chairs: write here if your report "
+        "concerns a member of the CoC team'.",
+    )
     intake_address = models.EmailField(
         unique=True, help_text="A mailbox of its own that CoC Desk reads (fetch_mail or the pipe), not the usual one."
     )

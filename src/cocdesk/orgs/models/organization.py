@@ -12,6 +12,16 @@ class Organization(TimeStampedModel):
     reporting_email = models.EmailField(blank=True)
     coc_url = models.URLField("Code of Conduct URL", blank=True)
 
+    # The organization's public page: how a reporter reaches the team besides the form.
+    is_listed = models.BooleanField(
+        "Listed on the home page",
+        default=False,
+        help_text="Unlisted, the public page and the report form still work for anyone who has their address.",
+    )
+    public_intro = models.TextField("Introduction", blank=True)
+    reporting_phone = models.CharField("Phone line for reports", max_length=40, blank=True)
+    in_person_contacts = models.TextField("How to find the team in person", blank=True)
+
     emergency_number = models.CharField(max_length=40, default="112")
     non_emergency_number = models.CharField(max_length=80, blank=True)
     crisis_line = models.CharField(max_length=120, blank=True)
@@ -34,6 +44,22 @@ class Organization(TimeStampedModel):
         help_text="When a deadline stays missed this long after the leads were told, the fallback members step in.",
     )
     categories = models.JSONField(default=policy.default_categories)
+    decision_rule = models.CharField(
+        max_length=12,
+        choices=policy.DECISION_RULES,
+        default=policy.DECISION_RULE,
+        help_text="What a decision needs before it is recorded; members with a conflict are never counted.",
+    )
+    sanction_kinds = models.JSONField(
+        default=policy.default_sanction_kinds, help_text="The resolutions and measures the team may decide."
+    )
+    sanction_notice_days = models.PositiveIntegerField(
+        default=policy.SANCTION_NOTICE_DAYS,
+        help_text="How many days before a temporary sanction ends the team is told.",
+    )
+    appeal_review_days = models.PositiveIntegerField(
+        default=policy.APPEAL_REVIEW_DAYS, help_text="How long the reviewers have to answer an appeal."
+    )
     chat_webhook_url = models.URLField(
         "Chat webhook for urgent pages",
         blank=True,
@@ -45,6 +71,12 @@ class Organization(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def reporting_phone_dial(self):
+        """The phone line as a tel: link wants it: the leading + and the digits."""
+        number = self.reporting_phone.strip()
+        return ("+" if number.startswith("+") else "") + "".join(char for char in number if char.isdigit())
 
 
 class Space(TimeStampedModel):

@@ -13,6 +13,7 @@ class MessageTemplate(models.Model):
         QUESTION = "question", "Question"
         UPDATE = "update", "Update"
         OUTCOME = "outcome", "Outcome"
+        SANCTION_NOTICE = "sanction_notice", "Notice to a sanctioned person"
 
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="templates")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -48,5 +49,36 @@ def template_text(organization, kind):
         "update_within_days": str(organization.update_within_days),
         "acknowledge_within_hours": str(organization.acknowledge_within_hours),
         "organization": organization.name,
+        "appeal_window_days": str(organization.appeal_window_days),
     }
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+# The four parts of a notice to a sanctioned person, each opened in the template by a line such as "Impact:".
+NOTICE_PARTS = [
+    ("behaviour", "Behaviour"),
+    ("impact", "Impact"),
+    ("expected_change", "Expected change"),
+    ("consequences", "Consequences"),
+]
+
+
+def notice_parts(text):
+    """The template's text under each of the four headings ({part: text}); a heading left out gives no entry.
+    Anything above the first heading belongs to the behaviour."""
+    headings = {f"{label}:".casefold(): part for part, label in NOTICE_PARTS}
+    lines_of, current = {}, "behaviour"
+    for line in text.splitlines():
+        heading = headings.get(line.strip().casefold())
+        if heading:
+            current = heading
+            lines_of.setdefault(current, [])
+        else:
+            lines_of.setdefault(current, []).append(line)
+    return {part: "\n".join(lines).strip() for part, lines in lines_of.items()}
+
+
+def missing_notice_headings(text):
+    """The headings of the four parts that ``text`` does not hold, each on a line of its own."""
+    present = {line.strip().casefold() for line in text.splitlines()}
+    return [label for _part, label in NOTICE_PARTS if f"{label}:".casefold() not in present]

@@ -1,0 +1,121 @@
+"""The organization's registry of people: sealed names and keyed hashes of identifiers. Only this module touches
+the registry key."""
+
+import hashlib
+import hmac
+import secrets
+
+from django.db import transaction
+
+from cocdesk.common import crypto
+
+from ..models import Identifier, Person, RegistryKey
+from ..normalise import normalise
+
+CODE_NAME_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MIN_IDENTIFIER_LENGTH = 2
+
+
+def _associated(organization, purpose):
+    return f"cocdesk:registry:{organization.pk}:{purpose}".encode()
+
+
+def registry_key(organization):
+    """The organization's registry data key, made on first need."""
+    cached = getattr(organization, "_registry_key", None)
+    if cached is not None:
+        return cached
+    stored = RegistryKey.objects.filter(organization=organization).first()
+    if stored is None:
+        key_id, wrapped = crypto.new_wrapped_data_key(_associated(organization, "key"))
+        with transaction.atomic():
+            stored, _ = RegistryKey.objects.get_or_create(
+                organization=organization, defaults={"key_id": key_id, "wrapped_key": wrapped}
+            )
+    organization._registry_key = crypto.unwrap_data_key(
+        stored.key_id, stored.wrapped_key, _associated(organization, "key")
+    )
+    return organization._registry_key
+
+
+def seal(organization, purpose, payload):
+    return crypto.seal(registry_key(organization), payload, _associated(organization, purpose))
+
+
+def unseal(organization, purpose, sealed):
+    return crypto.unseal(registry_key(organization), sealed, _associated(organization, purpose))
+
+
+def digest(organization, value):
+    """The keyed hash two spellings of one identifier share; None when nothing is left to match on."""
+    normalised = normalise(value or "")
+    if len(normalised) < MIN_IDENTIFIER_LENGTH:
+        return None
+    return hmac.new(registry_key(organization), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def _new_code_name(organization):
+    while True:
+        code = "P-" + "".join(secrets.choice(CODE_NAME_ALPHABET) for _ in range(5))
+        if not Person.objects.filter(organization=organization, code_name=code).exists():
+            return code
+
+
+def people_matching(organization, values):
+    """The people of the organization any of these identifiers matches (a name, an email, a handle...)."""
+    digests = {found for found in (digest(organization, value) for value in values) if found}
+    if not digests:
+        return Person.objects.none()
+    return Person.objects.filter(
+        organization=organization,
+        pk__in=Identifier.objects.filter(organization=organization, digest__in=digests).values("person_id"),
+    )
+
+
+@transaction.atomic
+def record_person(organization, *, name, identifiers=()):
+    """The person these identifiers name: an existing one when any identifier matches, else a new one. Adds the
+    identifiers not yet known. ``identifiers`` is a list of (kind, value)."""
+    from ..enums import IdentifierKind
+
+    pairs = [(IdentifierKind.NAME, name), *identifiers]
+    person = people_matching(organization, [value for _kind, value in pairs]).order_by("pk").first()
+    if person is None:
+        person = Person.objects.create(
+            organization=organization,
+            code_name=_new_code_name(organization),
+            sealed_details=seal(organization, "person", {"name": name.strip()}),
+        )
+    add_identifiers(person, pairs)
+    return person
+
+
+def add_identifiers(person, pairs):
+    organization = person.organization
+    known = set(person.identifiers.values_list("digest", flat=True))
+    new = []
+    for kind, value in pairs:
+        found = digest(organization, value)
+        if found and found not in known:
+            known.add(found)
+            new.append(
+                Identifier(
+                    organization=organization,
+                    person=person,
+                    kind=kind,
+                    digest=found,
+                    sealed_value=seal(organization, "identifier", {"value": value.strip()}),
+                )
+            )
+    Identifier.objects.bulk_create(new)
+
+
+def person_name(person):
+    return unseal(person.organization, "person", person.sealed_details)["name"]
+
+
+def identifier_values(person):
+    return [
+        (identifier.get_kind_display(), unseal(person.organization, "identifier", identifier.sealed_value)["value"])
+        for identifier in person.identifiers.all()
+    ]

@@ -1,0 +1,103 @@
+"""The scoped querysets every list of the sanctions app reads. They are built on the access layer
+(``cocdesk.orgs.access``) and ``Case.objects.visible_to``: a member never lists a sanction, decision or appeal of a
+case they may not see or are recused from, and each list costs the same queries for one row as for fifty."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from cocdesk.cases.models import Case
+from cocdesk.orgs.access import access_for
+
+from ..enums import SanctionState
+from ..models import Sanction
+
+# --- the registry --------------------------------------------------------------------------------------------------
+
+REGISTRY_PAGE_SIZE = 50
+REGISTRY_SHOWS = {
+    "active": Q(state=SanctionState.ACTIVE),
+    "ended": ~Q(state=SanctionState.ACTIVE),
+    "all": Q(),
+}
+
+
+def registry_sanctions(user, organization, show="active"):
+    """The organization's sanctions ``user`` may see, newest first; ``rules.grant_sees_sanction`` must agree.
+
+    A sanction from a decision is seen by whoever sees the decision's case (responders and leads, fallback members
+    on the cases that fell to them, never a recused member). A verbal warning has no case: the organization's
+    responders and leads see it, a space-scoped one only when it concerns one of their spaces."""
+    grant = access_for(user).grant_in(organization.pk)
+    if grant is None:
+        return Sanction.objects.none()
+    sight = Q(decision__case__in=Case.objects.visible_to(user).filter(organization=organization).values("pk"))
+    if grant.handles_cases:
+        caseless = Q(decision__isnull=True)
+        if grant.space_ids is not None:
+            in_scope = Sanction.spaces.through.objects.filter(space_id__in=sorted(grant.space_ids))
+            caseless &= Q(all_spaces=True) | Q(pk__in=in_scope.values("sanction_id"))
+        sight |= caseless
+    return (
+        Sanction.objects.filter(organization=organization)
+        .filter(sight)
+        .filter(REGISTRY_SHOWS.get(show, REGISTRY_SHOWS["active"]))
+        .order_by("-starts_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class RegistryPage:
+    rows: list
+    show: str
+    page: int
+    has_next: bool
+
+    @property
+    def has_previous(self):
+        return self.page > 1
+
+
+def registry_for(user, organization, show="active", page=1):
+    """One page of the registry (50 rows), with what each row shows loaded: two queries whatever the rows."""
+    show = show if show in REGISTRY_SHOWS else "active"
+    page = max(int(page or 1), 1)
+    start = (page - 1) * REGISTRY_PAGE_SIZE
+    rows = list(
+        registry_sanctions(user, organization, show)
+        .select_related("person", "decision__case")
+        .prefetch_related("spaces")[start : start + REGISTRY_PAGE_SIZE + 1]
+    )
+    return RegistryPage(rows=rows[:REGISTRY_PAGE_SIZE], show=show, page=page, has_next=len(rows) > REGISTRY_PAGE_SIZE)
+
+
+# --- appeals -------------------------------------------------------------------------------------------------------
+
+APPEALS_SHOWN = 50
+
+
+def visible_appeals(user):
+    """The appeals of the cases ``user`` may see (never of a case they are recused from)."""
+    from ..models import Appeal
+
+    return Appeal.objects.filter(notice__decision__case__in=Case.objects.visible_to(user).values("pk"))
+
+
+def appeals_to_review(user):
+    """Pending appeals ``user`` may review, the nearest review deadline first: of cases they may see, about
+    decisions they neither recorded nor voted on (``rules.may_review_appeal`` must agree). One query."""
+    from django.db.models import Exists, OuterRef
+
+    from ..enums import AppealState
+    from ..models import DecisionVote
+
+    membership_ids = sorted(grant.membership_id for grant in access_for(user).grants.values())
+    voted = DecisionVote.objects.filter(decision_id=OuterRef("notice__decision_id"), membership_id__in=membership_ids)
+    return (
+        visible_appeals(user)
+        .filter(state=AppealState.PENDING)
+        .exclude(notice__decision__recorded_by_id=user.pk)
+        .exclude(Exists(voted))
+        .select_related("notice__decision__case", "organization")
+        .order_by("review_due_at", "pk")
+    )
