@@ -78,3 +78,8 @@ bench-scale: $(VENV)/.installed-test
 .PHONY: docs-screenshots
 docs-screenshots: $(VENV)/.installed-test
 	COCDESK_DOCS_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q tests/browser/test_first_ten_minutes.py tests/browser/test_guide_screenshots.py
+
+# Reporters sending reports at once (8, 32, 128) to gunicorn, on SQLite (PostgreSQL: see docs/benchmarks.md).
+.PHONY: bench-load
+bench-load: $(VENV)/.installed-test
+	$(BIN)/python bench/load.py --write

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "cocdesk.cases",
     "cocdesk.people",
     "cocdesk.sanctions",
+    "cocdesk.transparency",
     "cocdesk.notify",
     "cocdesk.public",
     "cocdesk.desk",
@@ -154,16 +155,16 @@ TEMPLATES = [
     }
 ]
 
-# A server database keeps each worker's connection for database_conn_max_age seconds instead of paying a TCP (and
-# TLS, and authentication) handshake on every request; the health check replaces one that died meanwhile.
+# Each worker keeps its connection for database_conn_max_age seconds instead of opening one per request: a server
+# database's would cost a TCP (and TLS, and authentication) handshake, SQLite's the registration of Django's SQL
+# functions and the pragmas below (about a millisecond of CPU, as much as a page's queries). The health check
+# replaces a connection that died meanwhile.
 DATABASES = {
     "default": dj_database_url.parse(
         CONFIG["database_url"], conn_max_age=CONFIG["database_conn_max_age"], conn_health_checks=True
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Opening SQLite is opening a local file: there is no handshake to save, so connections stay per request.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",

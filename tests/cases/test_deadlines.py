@@ -10,7 +10,6 @@ from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from cocdesk.cases.domain import team as team_domain
 from cocdesk.cases.domain import workflow
 from cocdesk.cases.domain.clock import sweep
 from cocdesk.cases.domain.recusal import recuse
@@ -24,8 +23,8 @@ from cocdesk.orgs.models import Membership
 from tests.clock import acknowledge, age, fresh
 from tests.factories import OrganizationFactory, member, report_case
 from tests.pages import queue_rows
-from tests.team import log_in
 from tests.sanctions.factories_decisions import decide
+from tests.team import log_in
 
 DESCRIPTION = "Canary-Deadline-6d2a: he kept messaging me after I asked him to stop."
 H = timedelta(hours=1)

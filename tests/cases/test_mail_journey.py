@@ -139,9 +139,16 @@ def test_a_report_by_mail_is_answered_by_mail_both_ways(team, monkeypatch):
         lead_client = log_in(Client(), lead.user)
         response = post_form(
             lead_client,
-            case_url,
-            f"{case_url}outcome/",
-            {"report": str(report.pk), "discussed": "on", "finding": "yes", "actions_taken": "A warning was given."},
+            f"{case_url}decision/",
+            f"{case_url}decision/",
+            {
+                "report": str(report.pk),
+                "finding": "yes",
+                "rationale": "Both of us read the thread.",
+                f"vote_{lead.pk}": "agree",
+                f"vote_{responder.pk}": "agree",
+                "outcome_body": "The team discussed it. It was a violation. A warning was given.",
+            },
         )
         assert response.status_code == 302
         run_worker()

@@ -40,6 +40,10 @@ def settings_payload(organization, **changes):
         "appeal_window_days": 30,
         "retention_days": 1000,
         "categories_text": "Harassment\nOther",
+        "decision_rule": organization.decision_rule,
+        "sanction_kinds": list(organization.sanction_kinds),
+        "sanction_notice_days": organization.sanction_notice_days,
+        "appeal_review_days": organization.appeal_review_days,
     }
     data.update(changes)
     return data

@@ -17,8 +17,8 @@ from cocdesk.cases.models import Case
 from tests.clock import acknowledge, fresh
 from tests.factories import OrganizationFactory, SpaceFactory, UserFactory, member, report_case
 from tests.pages import parse, queue_rows
-from tests.team import log_in
 from tests.sanctions.factories_decisions import decide
+from tests.team import log_in
 
 H = timedelta(hours=1)
 NOT_FOUND = "No case with the reference"
@@ -136,9 +136,7 @@ def test_open_cases_urgent_first_then_by_next_deadline_and_the_others_newest_fir
     decide(closed, by=lead.user, finding=Finding.VIOLATION)
     cases["closed, older"] = workflow.transition(closed, "close", by=lead.user)
     cases["update due in 7 days"] = acknowledge(new_case(organization, "acknowledged"), lead)
-    cases["decided, newer"] = decide(
-        new_case(organization, "decided"), by=lead.user, finding=Finding.NO_VIOLATION
-    )
+    cases["decided, newer"] = decide(new_case(organization, "decided"), by=lead.user, finding=Finding.NO_VIOLATION)
     cases["due in 5 h, older"] = set_acknowledge_due(new_case(organization, "tie-older"), tie)
     cases["due in 5 h, newer"] = set_acknowledge_due(new_case(organization, "tie-newer"), tie)
     cases["due in 24 h"] = new_case(organization, "default")
@@ -366,9 +364,7 @@ def test_counts_per_state_count_only_the_cases_the_member_may_see(client, db):
     new_case(organization, "new-1", space=space_a)
     new_case(organization, "new-2", space=space_a)
     acknowledge(new_case(organization, "acknowledged", space=space_a), lead)
-    decide(
-        new_case(organization, "decided", space=space_a), by=lead.user, finding=Finding.NO_VIOLATION
-    )
+    decide(new_case(organization, "decided", space=space_a), by=lead.user, finding=Finding.NO_VIOLATION)
     closed = new_case(organization, "closed", space=space_a)
     decide(closed, by=lead.user, finding=Finding.VIOLATION)
     workflow.transition(closed, "close", by=lead.user)

@@ -3,14 +3,15 @@ in keeps the message from being sent; a decision and its outcome message are one
 
 import pytest
 
-from cocdesk.cases.domain import team
 from cocdesk.cases.enums import CaseState, MessageKind
 from cocdesk.cases.models import Case, Message
 from cocdesk.common.crypto import KeyMissing
 from cocdesk.common.models import AuditEvent
 from cocdesk.orgs.models import MessageTemplate, template_text
+from cocdesk.sanctions.models import Decision
 from tests.factories import member, report_case
 from tests.formdata import form_fields
+from tests.sanctions.factories_decisions import decide
 from tests.team import log_in
 
 
@@ -85,14 +86,16 @@ def test_the_outcome_template_may_not_leave_a_gap(client, organization):
 
 def test_an_outcome_whose_message_fails_leaves_the_case_as_it_was(organization):
     lead = member(organization, "lead")
+    member(organization, "lead")
     case, _receipt = report_case(organization)
     events_before = AuditEvent.objects.count()
     # The key-encryption key is gone from the keyring: the outcome message cannot be sealed.
     Case.objects.filter(pk=case.pk).update(key_id="a-retired-key")
     case = Case.objects.select_related("organization").get(pk=case.pk)
     with pytest.raises(KeyMissing):
-        team.decide_and_tell(case, case.reports.get(), by=lead.user, finding="yes", body="We decided.")
+        decide(case, by=lead.user, finding="yes", body="We decided.")
     case = Case.objects.get(pk=case.pk)
     assert case.state == CaseState.NEW and case.decided_at is None and case.violation == ""
     assert not Message.objects.filter(kind=MessageKind.OUTCOME).exists()
+    assert not Decision.objects.exists()
     assert AuditEvent.objects.count() == events_before

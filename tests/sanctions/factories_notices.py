@@ -26,7 +26,7 @@ CLEAN_PARTS = {
     "behaviour": "At the evening social you kept touching an attendee's shoulder after being asked to stop.",
     "impact": "People at the social felt unsafe, and some left early.",
     "expected_change": "From now on we expect you to respect a no the first time it is said.",
-    "consequences": "You are banned from the conference. If it happens again elsewhere, the team may ban you more widely.",
+    "consequences": "You are banned from the conference. If it happens again, the team may ban you more widely.",
 }
 
 

@@ -54,9 +54,7 @@ def temporary_ban(team_of, ends_at):
     case, decision = decided_case(team_of.organization, space=team_of.here, description=DESCRIPTION)
     recused(case, team_of.recused_lead)
     subject = person(team_of.organization, "Expiring Person", email=EMAIL)
-    made = sanction(
-        team_of.organization, subject=subject, decision=decision, spaces=[team_of.here], ends_at=ends_at
-    )
+    made = sanction(team_of.organization, subject=subject, decision=decision, spaces=[team_of.here], ends_at=ends_at)
     return case, made
 
 

@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
 
 from cocdesk.cases.domain.recusal import recuse
 from cocdesk.cases.enums import RecusalReason, RecusalSource

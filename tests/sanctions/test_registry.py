@@ -137,7 +137,9 @@ def test_the_staff_member_learns_nothing_of_earlier_records_of_that_person(clien
     log_in(client, staff.user)
 
     def answer(name, email):
-        response = client.post(warning_url(organization), warning_form(space, name=name, email=email, handle=""), follow=True)
+        response = client.post(
+            warning_url(organization), warning_form(space, name=name, email=email, handle=""), follow=True
+        )
         return response.content.decode().replace(input_value(response.content, "csrfmiddlewaretoken") or "", "")
 
     about_known = answer("K. Person", "KNOWN@example.net")
@@ -175,7 +177,9 @@ def test_staff_responders_and_leads_may_record_a_warning(organization, role):
 @pytest.mark.parametrize("who", ["admin", "fallback", "other-organization-staff"])
 def test_anyone_else_gets_404_on_the_warning_page_and_nothing_is_recorded(client, organization, space, who):
     user = (
-        member(OrganizationFactory(), "staff").user if who == "other-organization-staff" else member(organization, who).user
+        member(OrganizationFactory(), "staff").user
+        if who == "other-organization-staff"
+        else member(organization, who).user
     )
     log_in(client, user)
     assert client.get(warning_url(organization)).status_code == 404
@@ -208,14 +212,14 @@ def test_a_lead_ends_a_sanction_early_with_a_reason(client, organization, ban):
     response = client.post(end_url(organization, made), {"reason": "Canary-Reason-4e1: agreed at the meeting."})
     assert response.status_code == 302
     ended = Sanction.objects.get(pk=made.pk)
-    assert ended.state == SanctionState.EXPIRED and ended.ended_at is not None
+    assert ended.state == SanctionState.ENDED and ended.ended_at is not None
     assert end_reason(ended) == "Canary-Reason-4e1: agreed at the meeting."
     event = AuditEvent.objects.get(action="sanction.ended")
     assert event.case_id == case.pk and event.actor == lead.user
     assert "Canary-Reason" not in repr(event.detail)
 
     again = client.post(end_url(organization, made), {"reason": "Once more."})
-    assert "already expired" in again.content.decode()
+    assert "already ended early by the team" in again.content.decode()
     assert AuditEvent.objects.filter(action="sanction.ended").count() == 1
 
 
@@ -302,7 +306,9 @@ def test_another_organizations_sanctions_never_show(client, organization, two_ca
     assert two_cases["foreign"].pk not in listed(lead.user, organization)
     assert not can(lead.user, "sanctions.view_sanction", two_cases["foreign"])
     log_in(client, lead.user)
-    assert two_cases["foreign"].person.code_name not in client.get(registry_url(organization, show="all")).content.decode()
+    assert (
+        two_cases["foreign"].person.code_name not in client.get(registry_url(organization, show="all")).content.decode()
+    )
     assert client.get(registry_url(two_cases["elsewhere"])).status_code == 404
     assert client.get(end_url(organization, two_cases["foreign"])).status_code == 404
 
@@ -336,9 +342,7 @@ def test_the_list_agrees_with_the_predicate(organization, space, two_cases):
         member(organization, "staff"),
         member(organization, "admin"),
     ]
-    sanctions = list(
-        Sanction.objects.select_related("decision__case").prefetch_related("spaces").order_by("pk")
-    )
+    sanctions = list(Sanction.objects.select_related("decision__case").prefetch_related("spaces").order_by("pk"))
     for membership in members:
         in_list = listed(membership.user, organization)
         for made in sanctions:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cocdesk.common.models import AuditEvent
 from cocdesk.orgs.rules import can
@@ -13,6 +14,8 @@ from cocdesk.people.domain.registry import person_name
 from cocdesk.sanctions.domain.restriction import NO_RESTRICTION, check_restriction
 from cocdesk.sanctions.enums import SanctionKind, SanctionState
 from cocdesk.sanctions.models import RestrictionCheck, Sanction
+from tests.browser.helpers import Audited, enrolled
+from tests.browser.helpers import log_in as log_in_browser
 from tests.factories import OrganizationFactory, SpaceFactory, member
 from tests.sanctions.factories_registry import decided_case, person, sanction
 from tests.team import log_in
@@ -50,9 +53,7 @@ def banned(organization, space):
     )
     subject = person(organization, NAME, email=EMAIL, handle=HANDLE, badge=BADGE)
     ends_at = timezone.now() + 30 * D
-    made = sanction(
-        organization, subject=subject, decision=decision, spaces=[space], ends_at=ends_at, terms=TERMS
-    )
+    made = sanction(organization, subject=subject, decision=decision, spaces=[space], ends_at=ends_at, terms=TERMS)
     return case, made
 
 
@@ -233,3 +234,46 @@ def test_the_person_is_still_named_in_the_registry_for_the_team(organization, ba
     _case, made = banned
     check_restriction(organization, by=member(organization, "staff").user, value=EMAIL)
     assert person_name(made.person) == NAME
+
+
+# --- at the registration desk, on a phone --------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_volunteer_checks_on_a_phone_and_records_a_warning(browser, live_server):
+    organization = OrganizationFactory()
+    space = SpaceFactory(organization=organization, name="Main conference")
+    subject = person(organization, NAME, email=EMAIL)
+    sanction(organization, subject=subject, spaces=[space], permanent=True)
+    enrolled(organization, "staff", "vic-volunteer")
+    desk = Audited(browser, live_server.url)
+    try:
+        desk.page.set_viewport_size({"width": 390, "height": 844})
+        log_in_browser(desk, "vic-volunteer")
+        desk.page.get_by_role("link", name="Check a restriction").click()
+        field = desk.page.get_by_label("Name, email, handle or badge number")
+        field.fill(EMAIL.upper())
+        desk.page.get_by_role("button", name="Check").click()
+        answer = desk.page.locator("#check-answer")
+        expect(answer).to_have_text("Restricted from Main conference permanently: contact the CoC team.")
+        expect(field).to_have_value("")
+        field.fill("Nobody We Know")
+        desk.page.get_by_role("button", name="Check").click()
+        expect(answer).to_have_text("No active restriction.")
+        width = desk.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1]
+        desk.check_all()
+
+        desk.page.get_by_role("link", name="Record a verbal warning you gave").click()
+        desk.page.get_by_label("Their name").fill("Walter Warned")
+        desk.page.get_by_label("Space").select_option(label="Main conference")
+        desk.page.get_by_label("What you told them").fill("Please stop interrupting the speakers.")
+        desk.page.get_by_role("button", name="Record the warning").click()
+        expect(desk.page.get_by_role("heading", name="Recorded. Thank you.")).to_be_visible()
+        expect(desk.page.get_by_role("link", name="Record another warning")).to_be_visible()
+        desk.check_all()
+    finally:
+        desk.close()
+    assert RestrictionCheck.objects.filter(organization=organization).count() == 2
+    assert Sanction.objects.filter(kind=SanctionKind.VERBAL_WARNING, spaces=space).count() == 1

@@ -157,13 +157,26 @@ class ReportForm(forms.Form):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
-        self.fields["space"].queryset = organization.spaces.filter(is_active=True)
-        self.fields["excluded_members"].queryset = team_list(organization)
+        self.fields["space"].queryset = reportable_spaces(organization)
         self.fields["excluded_members"].label_from_instance = lambda membership: membership.display_name
+        # A report sent without exclusions has nothing to check against the team: the list is read only if the
+        # form is shown (again), which keeps a submission's queries few.
+        self._team_listed = False
+        if self.is_bound and not self.data.get(self.add_prefix("excluded_members")):
+            self.fields["excluded_members"].queryset = Membership.objects.none()
+        else:
+            self._list_team()
+
+    def _list_team(self):
+        """Offers the team for exclusion; without anyone who could read a case, the question is left out."""
+        self._team_listed = True
+        self.fields["excluded_members"].queryset = team_list(self.organization)
         if not self.fields["excluded_members"].queryset.exists():
             del self.fields["excluded_members"]
 
     def sections(self):
+        if not self._team_listed:
+            self._list_team()
         for title, names in SECTIONS:
             yield title, [self[name] for name in names if name in self.fields]
 
@@ -200,6 +213,11 @@ class ReportForm(forms.Form):
                 answers.append((field.label, value or ""))
             described.append((title, answers))
         return described
+
+
+def reportable_spaces(organization):
+    """The spaces a reporter may choose from."""
+    return organization.spaces.filter(is_active=True)
 
 
 def team_list(organization):

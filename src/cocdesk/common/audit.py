@@ -108,7 +108,12 @@ def record_many(entries):
             _chain_onto(heads[AuditChainHead.chain_of(event.organization_id)], event)
         # Ids grow in list order, which is the order the hashes were chained in, as verification reads them.
         AuditEvent.objects.bulk_create(events)
-        AuditChainHead.objects.bulk_update(list(heads.values()), ["last_hash"])
+        if len(heads) == 1:
+            # Nearly always one chain (one organization's): a plain UPDATE costs less to build than bulk_update's.
+            (head,) = heads.values()
+            AuditChainHead.objects.filter(pk=head.pk).update(last_hash=head.last_hash)
+        else:
+            AuditChainHead.objects.bulk_update(list(heads.values()), ["last_hash"])
     return events
 
 

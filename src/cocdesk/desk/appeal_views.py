@@ -24,7 +24,11 @@ from .access import VerifiedMemberRequiredMixin
 class ReviewForm(forms.Form):
     outcome = forms.ChoiceField(
         label="Outcome",
-        choices=[(value, label) for value, label in AppealState.choices if value != AppealState.PENDING],
+        choices=[
+            (AppealState.UPHELD, "Uphold: the measure stays as it was"),
+            (AppealState.MODIFIED, "Modify: replace it with the measure described below"),
+            (AppealState.OVERTURNED, "Overturn: the measure ends now"),
+        ],
         widget=forms.RadioSelect,
         error_messages={"required": "Choose an outcome: uphold, modify or overturn."},
     )

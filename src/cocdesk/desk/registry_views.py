@@ -10,8 +10,9 @@ from django.views.generic import View
 
 from cocdesk.orgs.rules import can
 from cocdesk.sanctions.domain.queries import REGISTRY_SHOWS, registry_for, registry_sanctions
-from cocdesk.sanctions.domain.registry import end_sanction, is_ongoing
+from cocdesk.sanctions.domain.registry import end_sanction
 from cocdesk.sanctions.enums import LASTING_KINDS
+from cocdesk.sanctions.rules import sanction_is_ongoing
 
 from .access import OrganizationPermissionMixin
 
@@ -42,7 +43,7 @@ def describe(user, sanction):
     sanction.scope_label = scope_label(sanction)
     sanction.is_lasting = sanction.kind in LASTING_KINDS
     sanction.visible_case = case if case is not None and can(user, "cases.view_case", case) else None
-    sanction.may_end = is_ongoing(sanction) and can(user, "sanctions.end_sanction", sanction)
+    sanction.may_end = sanction_is_ongoing(sanction) and can(user, "sanctions.end_sanction", sanction)
     return sanction
 
 

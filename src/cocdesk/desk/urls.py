@@ -19,6 +19,7 @@ from . import (
     space_views,
     staff_views,
     statement_views,
+    transparency_export_views,
     views,
 )
 from . import auth_views as team_auth
@@ -157,6 +158,16 @@ urlpatterns = [
         name="set_aside_open_case",
     ),
     path("orgs/<slug:org_slug>/audit/", audit_views.OrganizationAuditView.as_view(), name="org_audit"),
+    path(
+        "orgs/<slug:org_slug>/transparency/<int:report_id>/export.md",
+        transparency_export_views.ReportDownloadView.as_view(kind="markdown"),
+        name="transparency_markdown",
+    ),
+    path(
+        "orgs/<slug:org_slug>/transparency/<int:report_id>/export.pdf",
+        transparency_export_views.ReportDownloadView.as_view(kind="pdf"),
+        name="transparency_pdf",
+    ),
     path("orgs/<slug:org_slug>/restrictions/", restriction_views.RestrictionCheckView.as_view(), name="restrictions"),
     path("orgs/<slug:org_slug>/warnings/new/", restriction_views.VerbalWarningView.as_view(), name="new_warning"),
     path(

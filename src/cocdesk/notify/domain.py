@@ -62,26 +62,31 @@ def notify_reporter(report, *, organization):
     return notification
 
 
-def member_notification(membership, *, case, kind, subject, lines):
-    """An unsaved notification to one member about a case; ``queue`` saves and sends a batch of them."""
-    body = "\n".join(
+def notice_body(case, lines):
+    return "\n".join(
         [*lines, "", f"Open the case: {case_link(case)}", "", "This message holds no case details by design."]
     )
+
+
+def member_notification(membership, *, case, kind, subject, lines, body=None):
+    """An unsaved notification to one member about a case; ``queue`` saves and sends a batch of them. ``body``:
+    ``notice_body(case, lines)``, when the caller made it once for every member it tells."""
     return Notification(
         recipient=membership.user,
         organization_id=case.organization_id,
         case=case,
         kind=kind,
         subject=subject,
-        body=body,
+        body=notice_body(case, lines) if body is None else body,
     )
 
 
 def notify_members(memberships, *, case, kind, subject, lines):
     """Queues one notification per member. The caller passes only members who may see the case (the scoped
     queries of cases/domain/queries.py); sending checks each recipient's access again."""
+    body = notice_body(case, lines)
     return queue(
-        [member_notification(m, case=case, kind=kind, subject=subject, lines=lines) for m in memberships],
+        [member_notification(m, case=case, kind=kind, subject=subject, lines=lines, body=body) for m in memberships],
     )
 
 

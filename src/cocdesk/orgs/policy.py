@@ -11,6 +11,7 @@ RETENTION_NOTICE_DAYS = 14
 FALLBACK_ESCALATION_HOURS = 24
 SANCTION_NOTICE_DAYS = 7
 APPEAL_REVIEW_DAYS = 14
+SMALL_COUNT_THRESHOLD = 3
 
 # The decision rules an organization may choose (stored values; their wording lives with the sanctions).
 DECISION_RULES = [

@@ -1,5 +1,3 @@
-import secrets
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +11,8 @@ from cocdesk.common.throttle import receipt_throttle
 from cocdesk.orgs import policy
 from cocdesk.orgs.models import Organization
 from cocdesk.sanctions.domain import statements
+
+from . import report_page
 
 RECEIPT_SESSION_KEY = "reporter_receipt"
 RECEIPT_NOT_FOUND = "We could not find a report with that receipt. Check it and try again."
@@ -68,9 +68,9 @@ def report_form(request, org_slug):
             )
         if not form.data.get("submission_token"):
             form.data = form.data.copy()
-            form.data["submission_token"] = secrets.token_urlsafe(24)
+            form.data["submission_token"] = report_page.new_submission_token()
     else:
-        form = ReportForm(organization=organization, initial={"submission_token": secrets.token_urlsafe(24)})
+        return report_page.blank_form_response(request, organization)
     return render(request, "public/report_form.html", {"organization": organization, "form": form})
 
 

@@ -176,13 +176,16 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.members = list(members)
         self.fields["report"].choices = [
-            (report.pk, f"Report {number} · {report.get_channel_display()} · {report.received_at:%d %b %Y, %H:%M}")
+            (report.pk, f"Report {number} · {report.get_channel_display()} · {_when(report.received_at)}")
             for number, report in enumerate(reports, start=1)
         ]
         self.fields["confirms_action"].choices = [
             ("", "None"),
             *[
-                (action.pk, f"Taken {action.taken_at:%d %b %Y, %H:%M} by {_username(action.taken_by)}")
+                (
+                    action.pk,
+                    f"Taken {_when(action.taken_at)} by {_username(action.taken_by)}",
+                )
                 for action in immediate_actions
             ],
         ]
@@ -225,6 +228,10 @@ class DecisionForm(forms.Form):
             if vote:
                 chosen[membership] = vote
         return chosen
+
+
+def _when(moment):
+    return f"{timezone.localtime(moment):%d %b %Y, %H:%M}"
 
 
 def _username(user):

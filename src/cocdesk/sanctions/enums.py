@@ -49,6 +49,7 @@ def default_sanction_kinds():
 class SanctionState(models.TextChoices):
     ACTIVE = "active", "Active"
     EXPIRED = "expired", "Expired"
+    ENDED = "ended", "Ended early by the team"
     OVERTURNED = "overturned", "Overturned on appeal"
     MODIFIED = "modified", "Modified on appeal"
 

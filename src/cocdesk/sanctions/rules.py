@@ -13,6 +13,13 @@ rules.add_perm("sanctions.record_decision", can_lead_case)
 from cocdesk.cases.rules import grant_leads_case, grant_sees_case  # noqa: E402
 from cocdesk.orgs.access import access_for  # noqa: E402
 
+from .enums import LASTING_KINDS, SanctionState  # noqa: E402
+
+
+def sanction_is_ongoing(sanction):
+    """An active measure that lasts: a lead may still end it early. The others are done once given."""
+    return sanction.state == SanctionState.ACTIVE and sanction.kind in LASTING_KINDS
+
 
 def _organization_grant(user, organization):
     return access_for(user).grant_in(organization.pk) if organization is not None else None

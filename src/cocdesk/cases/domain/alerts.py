@@ -2,7 +2,7 @@
 see the case (``queries.members_who_may_see``): recused members and members of other spaces never hear of it.
 Notices name the case by reference and link to it; they never carry its content."""
 
-from cocdesk.notify.domain import member_notification, notify_members, page_chat, queue
+from cocdesk.notify.domain import member_notification, notice_body, notify_members, page_chat, queue
 
 from .queries import members_who_may_lead, members_who_may_see
 
@@ -69,13 +69,15 @@ def fallback_engaged_notice(case):
 
 
 def _notices(memberships, case, notice):
-    return [member_notification(membership, case=case, **notice) for membership in memberships]
+    body = notice_body(case, notice["lines"])
+    return [member_notification(membership, case=case, body=body, **notice) for membership in memberships]
 
 
-def announce_new_case(case, *, automatic_recusal=False, fallback_engaged=False):
+def announce_new_case(case, *, automatic_recusal=False, fallback_engaged=False, handlers=None):
     """The procedures: whoever takes a report consults the team at once; an urgent one pages every lead. One
-    query for the recipients, one insert for every notice."""
-    handlers = list(members_who_may_see(case))
+    query for the recipients (none when intake passes ``handlers``, the members who may see the case, from the
+    team it loaded), one insert for every notice."""
+    handlers = list(members_who_may_see(case)) if handlers is None else handlers
     leads_here = leads_among(case, handlers)
     notices = _notices(handlers, case, new_report_notice(case))
     if case.is_urgent:

@@ -12,6 +12,7 @@ from ..forms import CONTACT_FIELDS
 from ..models import Case, Receipt, Report
 from . import alerts, recusal
 from . import content as sealed
+from .audience import IntakeAudience
 from .deadlines import acknowledge_due, update_due
 from .references import new_receipt, new_reference, receipt_digest, submission_digest
 
@@ -24,22 +25,39 @@ def is_urgent(answers):
     return answers.get("ongoing") == Ongoing.YES or answers.get("physical_danger") == "yes"
 
 
-def members_named_as_reported_person(organization, answers):
-    """Team members whose own names, emails or handles match the reported person's: they must never see it."""
+def members_named_as_reported_person(organization, answers, team=None):
+    """Team members whose own names, emails or handles match the reported person's: they must never see it.
+    ``team``: the organization's ``IntakeAudience``, when the caller has loaded it."""
     reported = reported_person_identifiers(answers)
     if not reported:
         return []
     # Inactive members too: a member named while away must not read the report once they are back.
-    team = Membership.objects.filter(organization=organization).select_related("user")
-    return [membership for membership in team if member_identifiers(membership) & reported]
+    members = (
+        team.team if team is not None else Membership.objects.filter(organization=organization).select_related("user")
+    )
+    return [membership for membership in members if _identifiers_of(membership) & reported]
 
 
-def _unique_reference():
-    for _attempt in range(10):
-        reference = new_reference()
-        if not Case.objects.filter(reference=reference).exists():
-            return reference
-    raise RuntimeError("could not draw an unused case reference")
+_MEMBER_IDENTIFIERS = {}
+_MEMBER_IDENTIFIERS_KEPT = 10_000
+
+
+def _identifiers_of(membership):
+    """``member_identifiers``, normalised once per worker for each spelling of a member's names (the key holds
+    everything it reads), so a report costs a set intersection per member rather than parsing every name again."""
+    user = membership.user
+    key = (membership.display_name, user.first_name, user.last_name, user.email, membership.identifiers)
+    found = _MEMBER_IDENTIFIERS.get(key)
+    if found is None:
+        if len(_MEMBER_IDENTIFIERS) >= _MEMBER_IDENTIFIERS_KEPT:
+            _MEMBER_IDENTIFIERS.clear()
+        found = _MEMBER_IDENTIFIERS[key] = frozenset(member_identifiers(membership))
+    return found
+
+
+# A reference is drawn at random (about 59 bits) and the database's unique index refuses a taken one: a clash is
+# so rare that asking first on every report would cost more than drawing again when it happens.
+REFERENCE_DRAWS = 5
 
 
 def submit_report(
@@ -60,55 +78,95 @@ def submit_report(
     ``received_at``: when the report reached us, if earlier than now (a mail that waited in the mailbox): the
     deadlines run from it. ``named_members``: team members the report names (found by the channel's own
     reading, such as mail intake's), recused automatically like a member named as the reported person."""
-    if submission_token and Report.objects.filter(submission_digest=submission_digest(submission_token)).exists():
-        raise AlreadySubmitted()
     now = min(received_at, timezone.now()) if received_at else timezone.now()
     urgent = is_urgent(answers)
     receipt = new_receipt()
-    try:
-        with transaction.atomic():
-            case = Case(
-                reference=_unique_reference(),
-                organization=organization,
-                space=space,
-                channel=channel,
-                is_urgent=urgent,
-                received_at=now,
-                acknowledge_due=acknowledge_due(organization, now, urgent),
-                update_due=update_due(organization, now),
-            )
-            sealed.issue_data_key(case)
-            case.save()
-            report = Report.objects.create(
-                case=case,
-                received_at=now,
-                channel=channel,
-                filed_by=filed_by,
-                has_contact=any(answers.get(name) for name in CONTACT_FIELDS),
-                submission_digest=submission_digest(submission_token) if submission_token else None,
-                sealed_content=sealed.seal(case, "report", answers),
-            )
-            Receipt.objects.create(report=report, digest=receipt_digest(receipt))
-            exclusions = [(m, RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members]
-            exclusions += [
-                (m, RecusalReason.NAMED_IN_REPORT, RecusalSource.AUTOMATIC)
-                for m in [*members_named_as_reported_person(organization, answers), *named_members]
-            ]
-            recusal_entries, fallback_engaged, automatic = recusal.recusals_at_intake(case, exclusions)
-            received = {
-                "action": "case.received",
-                "actor": filed_by,
-                "reporter": filed_by is None,
-                "case": case,
-                "channel": channel,
-                "urgent": urgent,
-                "exclusions": len(excluded_members),
-                "law_enforcement_help": answers.get("law_enforcement") == LawEnforcement.PLEASE_CONTACT,
-            }
-            audit.record_many([received, *recusal_entries])
-            alerts.announce_new_case(case, automatic_recusal=automatic, fallback_engaged=fallback_engaged)
-    except IntegrityError:
-        if submission_token and Report.objects.filter(submission_digest=submission_digest(submission_token)).exists():
-            raise AlreadySubmitted() from None
-        raise
-    return case, receipt
+    digest = submission_digest(submission_token) if submission_token else None
+    draws_left = REFERENCE_DRAWS
+    while True:
+        reference = new_reference()
+        try:
+            with transaction.atomic():
+                case = _take_in(
+                    reference=reference,
+                    organization=organization,
+                    answers=answers,
+                    space=space,
+                    excluded_members=excluded_members,
+                    channel=channel,
+                    digest=digest,
+                    receipt=receipt,
+                    filed_by=filed_by,
+                    received_at=now,
+                    urgent=urgent,
+                    named_members=named_members,
+                )
+            return case, receipt
+        except IntegrityError:
+            # The form sent twice (a reload, a double click): the unique submission digest refused the second.
+            if digest and Report.objects.filter(submission_digest=digest).exists():
+                raise AlreadySubmitted() from None
+            draws_left -= 1
+            if not draws_left or not Case.objects.filter(reference=reference).exists():
+                raise
+
+
+def _take_in(
+    *,
+    reference,
+    organization,
+    answers,
+    space,
+    excluded_members,
+    channel,
+    digest,
+    receipt,
+    filed_by,
+    received_at,
+    urgent,
+    named_members,
+):
+    """The inside of submit_report's transaction, in a fixed number of queries whatever the size of the team."""
+    case = Case(
+        reference=reference,
+        organization=organization,
+        space=space,
+        channel=channel,
+        is_urgent=urgent,
+        received_at=received_at,
+        acknowledge_due=acknowledge_due(organization, received_at, urgent),
+        update_due=update_due(organization, received_at),
+    )
+    sealed.issue_data_key(case)
+    case.save()
+    report = Report.objects.create(
+        case=case,
+        received_at=received_at,
+        channel=channel,
+        filed_by=filed_by,
+        has_contact=any(answers.get(name) for name in CONTACT_FIELDS),
+        submission_digest=digest,
+        sealed_content=sealed.seal(case, "report", answers),
+    )
+    Receipt.objects.create(report=report, digest=receipt_digest(receipt))
+    team = IntakeAudience(organization)
+    exclusions = [(team.own_row(m), RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members]
+    exclusions += [
+        (team.own_row(m), RecusalReason.NAMED_IN_REPORT, RecusalSource.AUTOMATIC)
+        for m in [*members_named_as_reported_person(organization, answers, team), *named_members]
+    ]
+    recusal_entries, fallback_engaged, automatic = recusal.recusals_at_intake(case, exclusions, team=team)
+    received = {
+        "action": "case.received",
+        "actor": filed_by,
+        "reporter": filed_by is None,
+        "case": case,
+        "channel": channel,
+        "urgent": urgent,
+        "exclusions": len(excluded_members),
+        "law_enforcement_help": answers.get("law_enforcement") == LawEnforcement.PLEASE_CONTACT,
+    }
+    audit.record_many([received, *recusal_entries])
+    handlers = team.handlers(case, {membership.pk for membership, _reason, _source in exclusions})
+    alerts.announce_new_case(case, automatic_recusal=automatic, fallback_engaged=fallback_engaged, handlers=handlers)
+    return case

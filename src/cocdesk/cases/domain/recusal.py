@@ -69,10 +69,15 @@ def recuse(case, membership, *, reason, source, by=None, note=""):
     return recusal
 
 
-def refresh_fallback(case):
+def refresh_fallback(case, *, recused_leads=None):
     """Stores whether fallback members handle the case (more recused leads than the threshold, or a deadline
-    escalated to them); returns True when this call handed the case to them."""
-    under = case.fallback_escalated_at is not None or recused_lead_count(case) > case.organization.recusal_threshold
+    escalated to them); returns True when this call handed the case to them. ``recused_leads``: their number, when
+    the caller knows it without asking the database (intake, from the team it loaded)."""
+    if case.fallback_escalated_at is not None:
+        under = True
+    else:
+        recused_leads = recused_lead_count(case) if recused_leads is None else recused_leads
+        under = recused_leads > case.organization.recusal_threshold
     if under == case.under_fallback:
         return False
     Case.objects.filter(pk=case.pk).update(under_fallback=under)
@@ -93,10 +98,11 @@ def announce_fallback(case):
     notify_members(fallback, case=case, **alerts.fallback_engaged_notice(case))
 
 
-def recusals_at_intake(case, exclusions):
+def recusals_at_intake(case, exclusions, *, team=None):
     """Recusals of a case being taken in (the reporter's exclusions, then members named as the reported person),
     inserted together. Returns (audit entries for intake to record with its own, whether the fallback members now
-    handle the case, whether any recusal was automatic)."""
+    handle the case, whether any recusal was automatic). ``team``: the organization's ``IntakeAudience``, which
+    counts the recused leads without a query."""
     chosen = {}
     for membership, reason, source in exclusions:
         if membership.organization_id != case.organization_id:
@@ -110,7 +116,10 @@ def recusals_at_intake(case, exclusions):
         for membership, reason, source in chosen.values()
     )
     access.forget()
-    engaged = any(membership.is_lead for membership, _r, _s in chosen.values()) and refresh_fallback(case)
+    recused_leads = None if team is None else team.recused_leads(case, chosen.keys())
+    engaged = any(membership.is_lead for membership, _r, _s in chosen.values()) and refresh_fallback(
+        case, recused_leads=recused_leads
+    )
     entries = [
         {"action": "case.recusal", "case": case, "member": m.user.get_username(), "reason": r, "source": s}
         for m, r, s in chosen.values()

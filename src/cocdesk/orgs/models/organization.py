@@ -57,6 +57,10 @@ class Organization(TimeStampedModel):
         default=policy.SANCTION_NOTICE_DAYS,
         help_text="How many days before a temporary sanction ends the team is told.",
     )
+    small_count_threshold = models.PositiveIntegerField(
+        default=policy.SMALL_COUNT_THRESHOLD,
+        help_text="Transparency reports show any smaller count as 'fewer than' this number.",
+    )
     appeal_review_days = models.PositiveIntegerField(
         default=policy.APPEAL_REVIEW_DAYS, help_text="How long the reviewers have to answer an appeal."
     )

@@ -57,7 +57,8 @@ def refusal(notice, sanctions, now):
         return f"{PERMANENT_ONLY} The measures in this notice are not permanent, so they cannot be appealed."
     if notice.appeal_closes_at is None or now > notice.appeal_closes_at:
         closed = notice.appeal_closes_at or notice.delivered_at
-        return f"The time to appeal closed on {_day(closed)}."
+        window = notice.decision.case.organization.appeal_window_days
+        return f"The appeal window closed on {_day(closed)}: appeals are taken for {window} days after the notice."
     return None
 
 

@@ -20,7 +20,7 @@ WARNING_KINDS = (SanctionKind.VERBAL_WARNING, SanctionKind.PRIVATE_REPRIMAND, Sa
 # Measures that told the person to stop, or to stay away from someone.
 TOLD_TO_STOP_KINDS = (*WARNING_KINDS, SanctionKind.NO_CONTACT)
 # Overturned measures never happened, as far as the person's history goes.
-STANDING_STATES = (SanctionState.ACTIVE, SanctionState.EXPIRED, SanctionState.MODIFIED)
+STANDING_STATES = (SanctionState.ACTIVE, SanctionState.EXPIRED, SanctionState.ENDED, SanctionState.MODIFIED)
 
 
 @dataclass

@@ -118,19 +118,23 @@ def identifying_words(case, texts):
 
 
 def _check_parts(case, parts):
+    """Every problem at once, so the drafter fixes them in one go."""
     empty = [LABELS[part].lower() for part in PARTS if not (parts.get(part) or "").strip()]
     if empty:
         raise ValidationError(f"Write every part of the notice: the {', '.join(empty)} is empty.")
+    problems = []
     gaps = fill_ins_left("\n".join(parts[part] for part in PARTS))
     if gaps:
-        raise ValidationError(f"Fill in every gap before saving the notice: {', '.join(dict.fromkeys(gaps))}.")
+        problems.append(f"Fill in every gap before saving the notice: {', '.join(dict.fromkeys(gaps))}.")
     found = identifying_words(case, [parts[part] for part in PARTS])
     if found:
         words = "; ".join(str(item) for item in found)
-        raise ValidationError(
+        problems.append(
             f"The notice names or identifies someone from the reports: {words}. Rewrite it without them: the "
             "person it goes to must not learn who reported or saw what happened."
         )
+    if problems:
+        raise ValidationError(problems)
 
 
 # --- the steps -----------------------------------------------------------------------------------------------------

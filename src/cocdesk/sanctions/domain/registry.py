@@ -124,7 +124,7 @@ def end_sanction(sanction, *, by, reason):
         if sanction.kind not in LASTING_KINDS:
             raise ValidationError(f"A {sanction.get_kind_display().lower()} is given once: there is nothing to end.")
         now = timezone.now()
-        sanction.state, sanction.ended_at = SanctionState.EXPIRED, now
+        sanction.state, sanction.ended_at = SanctionState.ENDED, now
         sanction.sealed_terms = people.seal(sanction.organization, TERMS, {**_payload(sanction), "end_reason": reason})
         sanction.save(update_fields=["state", "ended_at", "sealed_terms", "updated_at"])
         case = sanction.decision.case if sanction.decision_id else None
@@ -138,8 +138,3 @@ def end_sanction(sanction, *, by, reason):
             early=True,
         )
     return sanction
-
-
-def is_ongoing(sanction):
-    """An active measure that lasts, which a lead may still end early."""
-    return sanction.state == SanctionState.ACTIVE and sanction.kind in LASTING_KINDS

@@ -1,0 +1,85 @@
+"""The blank report form, rendered once per organization and worker.
+
+Every reporter of an organization gets the same page but for two tokens (the CSRF token and the submission token),
+so the page is rendered with placeholders, kept in the worker's cache, and each request splices its own tokens in.
+The cache key is a digest of everything the page shows that can change: the organization's row (its settings and
+public page fields), its active spaces and its team list for exclusions, read in one query. Any change to them
+gives a new key, in every worker at once, without anything to invalidate.
+"""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db import connections, router
+from django.db.models import IntegerField, Value
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from cocdesk.cases.forms import ReportForm, reportable_spaces, team_list
+from cocdesk.orgs.models import Organization
+
+TEMPLATE = "public/report_form.html"
+CACHE_SECONDS = 60 * 60
+# Unguessable per process, so no text an organization writes on its page can be taken for a placeholder.
+_CSRF_SLOT = f"csrf{secrets.token_hex(16)}"
+_SUBMISSION_SLOT = f"submission{secrets.token_hex(16)}"
+
+
+def new_submission_token():
+    return secrets.token_urlsafe(24)
+
+
+def _shown_rows_query(organization):
+    """(0, pk, name) of each active space and (1, pk, display name) of each member the form offers to exclude."""
+    spaces = reportable_spaces(organization).order_by().annotate(part=Value(0, IntegerField()))
+    team = team_list(organization).order_by().annotate(part=Value(1, IntegerField()))
+    return spaces.values_list("part", "pk", "name").union(team.values_list("part", "pk", "display_name"), all=True)
+
+
+# Building that query costs several times what running it does, and it differs between organizations only by the
+# organization's id: the ORM builds it once per worker for a stand-in id, and each request runs it with its own.
+_STAND_IN_ID = -7_707_707_707
+_compiled_shown_rows = {}
+
+
+def _shown_rows(organization):
+    using = router.db_for_read(Organization)
+    if using not in _compiled_shown_rows:
+        query = _shown_rows_query(Organization(pk=_STAND_IN_ID)).query
+        _compiled_shown_rows[using] = query.get_compiler(using).as_sql()
+    sql, params = _compiled_shown_rows[using]
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [organization.pk if param == _STAND_IN_ID else param for param in params])
+        return sorted(cursor.fetchall())
+
+
+def _cache_key(organization):
+    row = tuple(getattr(organization, field.attname) for field in organization._meta.concrete_fields)
+    digest = hashlib.sha256(repr((row, _shown_rows(organization))).encode()).hexdigest()
+    return f"cocdesk:public-report-form:{organization.pk}:{digest}"
+
+
+def _render_blank(request, organization):
+    form = ReportForm(organization=organization, initial={"submission_token": _SUBMISSION_SLOT})
+    # Without the request: no context processor may put anything of this visitor into a page others get.
+    return render_to_string(TEMPLATE, {"organization": organization, "form": form, "csrf_token": _CSRF_SLOT})
+
+
+def blank_form_response(request, organization):
+    """The page of an empty report form for this request, from the worker's cache when it holds it."""
+    if settings.DEBUG or len(messages.get_messages(request)):
+        # A pending message is shown once, on this page only; in development templates change under a running worker.
+        form = ReportForm(organization=organization, initial={"submission_token": new_submission_token()})
+        return render(request, TEMPLATE, {"organization": organization, "form": form})
+    key = _cache_key(organization)
+    page = cache.get(key)
+    if page is None:
+        page = _render_blank(request, organization)
+        cache.set(key, page, CACHE_SECONDS)
+    page = page.replace(_CSRF_SLOT, get_token(request)).replace(_SUBMISSION_SLOT, new_submission_token())
+    return HttpResponse(page)

@@ -1,0 +1,3 @@
+from .report import TransparencyReport
+
+__all__ = ["TransparencyReport"]
