@@ -46,6 +46,7 @@ DEFAULTS = {
     "hsts_preload": False,
     "log_level": "INFO",
     "keep_delivered_days": 30,
+    "phone_region": "",
 }
 
 
@@ -283,6 +284,9 @@ COCDESK_RECEIPT_ATTEMPTS = CONFIG["receipt_attempts_per_window"]
 COCDESK_RECEIPT_WINDOW = CONFIG["receipt_window_seconds"]
 # Sent or cancelled notifications and finished background tasks older than this are deleted by prune_records.
 COCDESK_KEEP_DELIVERED_DAYS = CONFIG["keep_delivered_days"]
+# Where phone numbers written without a country code are read from (an ISO 3166 code such as "GB"); without it
+# only international numbers ("+44 ...") become E.164 and others are matched by their digits.
+COCDESK_PHONE_REGION = (CONFIG["phone_region"] or "").upper() or None
 
 # Request logging is off: the access log would otherwise hold reporters' addresses and user agents.
 LOGGING = {
