@@ -83,3 +83,8 @@ docs-screenshots: $(VENV)/.installed-test
 .PHONY: bench-load
 bench-load: $(VENV)/.installed-test
 	$(BIN)/python bench/load.py --write
+
+# Matching a new report's identifiers against 10k, 100k and 1M stored ones, on SQLite (PostgreSQL: see docs/benchmarks.md).
+.PHONY: bench-identifiers
+bench-identifiers: $(VENV)/.installed-test
+	$(BIN)/python bench/identifiers.py --write

@@ -44,7 +44,13 @@ MAIL_TIMEOUT = 60
 
 def clean_environment(**extra):
     """The machine's environment without this test run's own settings (secret, keyring, database, var dir)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("COCDESK_")}
+    # The browser fixture allows Django's ORM inside Playwright's event loop for this process only; a production
+    # server must never inherit that.
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("COCDESK_") and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     env["PYTHON"] = sys.executable

@@ -91,6 +91,24 @@ def test_a_restricted_person_is_named_by_any_identifier_and_the_answer_holds_not
         assert secret not in page, secret
 
 
+@pytest.mark.parametrize("value", [BADGE, "b 40417", "B40417", "Badge B-40417"])
+def test_a_badge_number_that_reads_like_a_name_is_found_as_a_badge(organization, space, banned, value):
+    """'B-40417' has no badge prefix, so a guess by its shape takes it for a name; the check reads it as a badge
+    number too."""
+    staff = member(organization, "staff")
+    answer = check_restriction(organization, by=staff.user, value=value)
+    assert answer.restricted, value
+
+
+@pytest.mark.parametrize("typed", ["@mquill", "mquill", "Slack: @mquill", "slack: MQuill"])
+def test_a_handle_recorded_with_its_platform_is_found_typed_bare(organization, space, typed):
+    """A moderator rarely knows where a handle was recorded: a false "no restriction" is the answer to avoid."""
+    subject = person(organization, "Morgan Quill", handle="Slack: @mquill")
+    sanction(organization, subject=subject, kind=SanctionKind.BAN, all_spaces=True, permanent=True)
+    staff = member(organization, "staff")
+    assert check_restriction(organization, by=staff.user, value=typed).restricted, typed
+
+
 def test_no_match_says_no_active_restriction(client, organization, banned):
     log_in(client, member(organization, "staff").user)
     response = check(client, organization, "Somebody Else Entirely")

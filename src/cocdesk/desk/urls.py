@@ -9,6 +9,7 @@ from . import (
     case_views,
     decision_views,
     notice_views,
+    people_views,
     public_page_views,
     queue_views,
     recusal_views,
@@ -20,6 +21,7 @@ from . import (
     staff_views,
     statement_views,
     transparency_export_views,
+    transparency_views,
     views,
 )
 from . import auth_views as team_auth
@@ -88,6 +90,12 @@ urlpatterns = [
         notice_views.DeliverNoticeView.as_view(),
         name="deliver_notice",
     ),
+    path("cases/<str:reference>/people/<int:party_id>/link/", people_views.LinkPartyView.as_view(), name="link_party"),
+    path(
+        "cases/<str:reference>/people/<int:party_id>/split/", people_views.SplitPartyView.as_view(), name="split_party"
+    ),
+    path("orgs/<slug:org_slug>/people/", people_views.PeopleView.as_view(), name="people"),
+    path("orgs/<slug:org_slug>/people/<str:code>/", people_views.PersonView.as_view(), name="person"),
     path("appeals/<int:appeal_id>/", appeal_views.AppealReviewView.as_view(), name="appeal"),
     path("cases/<str:reference>/retention/hold/", retention_views.HoldView.as_view(), name="hold_retention"),
     path(
@@ -158,6 +166,37 @@ urlpatterns = [
         name="set_aside_open_case",
     ),
     path("orgs/<slug:org_slug>/audit/", audit_views.OrganizationAuditView.as_view(), name="org_audit"),
+    path(
+        "orgs/<slug:org_slug>/transparency/",
+        transparency_views.ReportListView.as_view(),
+        name="transparency_reports",
+    ),
+    path(
+        "orgs/<slug:org_slug>/transparency/new/",
+        transparency_views.NewReportView.as_view(),
+        name="transparency_new",
+    ),
+    path(
+        "orgs/<slug:org_slug>/transparency/<int:report_id>/",
+        transparency_views.ReportView.as_view(),
+        name="transparency_report",
+    ),
+    path(
+        "orgs/<slug:org_slug>/transparency/<int:report_id>/submit/",
+        transparency_views.SubmitReportView.as_view(),
+        name="transparency_submit",
+    ),
+    path(
+        "orgs/<slug:org_slug>/transparency/<int:report_id>/review/",
+        transparency_views.ReviewReportView.as_view(),
+        name="transparency_review",
+    ),
+    path(
+        "orgs/<slug:org_slug>/transparency/<int:report_id>/publish/",
+        transparency_views.PublishReportView.as_view(),
+        name="transparency_publish",
+    ),
+    path("orgs/<slug:org_slug>/statistics/", transparency_views.TeamStatisticsView.as_view(), name="team_statistics"),
     path(
         "orgs/<slug:org_slug>/transparency/<int:report_id>/export.md",
         transparency_export_views.ReportDownloadView.as_view(kind="markdown"),

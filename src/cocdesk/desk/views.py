@@ -92,6 +92,9 @@ class CaseDetailView(CaseMixin, DetailView):
         from .statement_views import statement_panel
 
         context.update(statement_panel(case, viewer=user, form=kwargs.get("statement_form")))
+        from .people_views import people_panel
+
+        context.update(people_panel(case, viewer=user))
         return context
 
     def _message_form(self):

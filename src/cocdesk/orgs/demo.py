@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cocdesk.people.domain.members import keep_member_digests
+
 from .enums import Platform, SpaceKind
 from .models import Membership, Organization, Space
 
@@ -113,9 +115,11 @@ def load_demo():
                 user.save()
             if not TOTPDevice.objects.filter(user=user).exists():
                 TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
-            Membership.objects.get_or_create(
+            membership, joined = Membership.objects.get_or_create(
                 user=user, organization=organization, defaults={"display_name": display_name, **roles}
             )
+            if joined:
+                keep_member_digests(membership)
         if created:
             created_orgs.append(organization)
             spaces = list(organization.spaces.all())

@@ -5,7 +5,9 @@ from django.utils import timezone
 
 from cocdesk.common import audit
 from cocdesk.orgs.models import Membership
-from cocdesk.people.normalise import member_identifiers, reported_person_identifiers
+from cocdesk.people.domain.members import memberships_named
+from cocdesk.people.domain.parties import record_parties
+from cocdesk.people.normalise import reported_person_identifiers
 
 from ..enums import Channel, LawEnforcement, Ongoing, RecusalReason, RecusalSource
 from ..forms import CONTACT_FIELDS
@@ -26,33 +28,19 @@ def is_urgent(answers):
 
 
 def members_named_as_reported_person(organization, answers, team=None):
-    """Team members whose own names, emails or handles match the reported person's: they must never see it.
-    ``team``: the organization's ``IntakeAudience``, when the caller has loaded it."""
+    """Team members whose own names, emails or handles match the reported person's: they must never see it. One
+    indexed query over the keyed hashes of the members' identifiers (``people.domain.members``), inactive members
+    included: a member named while away must not read the report once they are back. ``team``: the
+    organization's ``IntakeAudience``, when the caller has loaded it."""
     reported = reported_person_identifiers(answers)
     if not reported:
         return []
-    # Inactive members too: a member named while away must not read the report once they are back.
-    members = (
-        team.team if team is not None else Membership.objects.filter(organization=organization).select_related("user")
-    )
-    return [membership for membership in members if _identifiers_of(membership) & reported]
-
-
-_MEMBER_IDENTIFIERS = {}
-_MEMBER_IDENTIFIERS_KEPT = 10_000
-
-
-def _identifiers_of(membership):
-    """``member_identifiers``, normalised once per worker for each spelling of a member's names (the key holds
-    everything it reads), so a report costs a set intersection per member rather than parsing every name again."""
-    user = membership.user
-    key = (membership.display_name, user.first_name, user.last_name, user.email, membership.identifiers)
-    found = _MEMBER_IDENTIFIERS.get(key)
-    if found is None:
-        if len(_MEMBER_IDENTIFIERS) >= _MEMBER_IDENTIFIERS_KEPT:
-            _MEMBER_IDENTIFIERS.clear()
-        found = _MEMBER_IDENTIFIERS[key] = frozenset(member_identifiers(membership))
-    return found
+    named = memberships_named(organization, reported)
+    if not named:
+        return []
+    if team is not None:
+        return [membership for membership in team.team if membership.pk in named]
+    return list(Membership.objects.filter(pk__in=sorted(named)).select_related("user"))
 
 
 # A reference is drawn at random (about 59 bits) and the database's unique index refuses a taken one: a clash is
@@ -149,6 +137,7 @@ def _take_in(
         sealed_content=sealed.seal(case, "report", answers),
     )
     Receipt.objects.create(report=report, digest=receipt_digest(receipt))
+    record_parties(case, answers)
     team = IntakeAudience(organization)
     exclusions = [(team.own_row(m), RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members]
     exclusions += [

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from cocdesk.common import audit, crypto
+from cocdesk.people.domain.parties import forget_case
 
 from ..models import Case
 from . import content as sealed
@@ -33,4 +34,6 @@ def erase_case(case, *, by=None, reason=None):
         )
         case.wrapped_data_key, case.is_erased, case.erase_after = None, True, None
         case._data_key = None
+        # What its reports said about the people they named goes with it.
+        forget_case(case)
         audit.record("case.erased", actor=by, case=case, **({"reason": reason} if reason else {}))

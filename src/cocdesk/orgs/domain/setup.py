@@ -18,6 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from cocdesk.common import audit
+from cocdesk.people.domain.members import keep_member_digests
 
 from .. import policy
 from ..models import ConflictContact, Membership, MessageTemplate, Organization
@@ -93,6 +94,7 @@ def create_organization(name, slug, reporting_email, admin_email, admin_name="",
             display_name=admin_name.strip() or user.get_username(),
             is_admin=True,
         )
+        keep_member_digests(membership)
         audit.record(
             "org.created",
             actor=by,

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from cocdesk.common import audit
 from cocdesk.orgs import access
+from cocdesk.people.domain.members import keep_member_digests
 
 from ..enums import Role
 from ..models import Membership
@@ -60,6 +61,8 @@ def add_member(organization, *, username, display_name, email, roles, identifier
             **{Membership.ROLE_FIELDS[role]: True for role in roles},
         )
         spaces = _set_spaces(membership, space_ids)
+        # The keyed hashes of the names and handles a report may name them by: intake recuses them by these.
+        keep_member_digests(membership)
         audit.record(
             "org.member_added", actor=by, organization=organization, member=username, roles=sorted(roles), spaces=spaces
         )

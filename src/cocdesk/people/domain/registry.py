@@ -5,12 +5,13 @@ import hashlib
 import hmac
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 
 from cocdesk.common import crypto
 
 from ..models import Identifier, Person, RegistryKey
-from ..normalise import normalise
+from ..normalise import guess_kind, normalise_identifier
 
 CODE_NAME_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MIN_IDENTIFIER_LENGTH = 2
@@ -46,9 +47,17 @@ def unseal(organization, purpose, sealed):
     return crypto.unseal(registry_key(organization), sealed, _associated(organization, purpose))
 
 
-def digest(organization, value):
-    """The keyed hash two spellings of one identifier share; None when nothing is left to match on."""
-    normalised = normalise(value or "")
+def phone_region(organization):
+    """The country phone numbers written without '+' are read in: the organization's, once it has one, else the
+    server's setting."""
+    return getattr(organization, "country", None) or settings.COCDESK_PHONE_REGION
+
+
+def digest(organization, value, kind=None):
+    """The keyed hash two spellings of one identifier share; None when nothing is left to match on. ``kind``: what
+    the value was given as, else guessed from its shape (a canonical form is recognised again, so it hashes alike)."""
+    value = value or ""
+    normalised = normalise_identifier(kind or guess_kind(value), value, region=phone_region(organization))
     if len(normalised) < MIN_IDENTIFIER_LENGTH:
         return None
     return hmac.new(registry_key(organization), normalised.encode(), hashlib.sha256).hexdigest()
@@ -62,8 +71,10 @@ def _new_code_name(organization):
 
 
 def people_matching(organization, values):
-    """The people of the organization any of these identifiers matches (a name, an email, a handle...)."""
-    digests = {found for found in (digest(organization, value) for value in values) if found}
+    """The people of the organization any of these identifiers matches (a name, an email, a handle...): each a
+    value, or a (kind, value) pair when its kind is known."""
+    pairs = [value if isinstance(value, (tuple, list)) else (None, value) for value in values]
+    digests = {found for found in (digest(organization, value, kind) for kind, value in pairs) if found}
     if not digests:
         return Person.objects.none()
     return Person.objects.filter(
@@ -79,7 +90,7 @@ def record_person(organization, *, name, identifiers=()):
     from ..enums import IdentifierKind
 
     pairs = [(IdentifierKind.NAME, name), *identifiers]
-    person = people_matching(organization, [value for _kind, value in pairs]).order_by("pk").first()
+    person = people_matching(organization, pairs).order_by("pk").first()
     if person is None:
         person = Person.objects.create(
             organization=organization,
@@ -95,7 +106,7 @@ def add_identifiers(person, pairs):
     known = set(person.identifiers.values_list("digest", flat=True))
     new = []
     for kind, value in pairs:
-        found = digest(organization, value)
+        found = digest(organization, value, kind)
         if found and found not in known:
             known.add(found)
             new.append(

@@ -61,8 +61,17 @@ class Identifier(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "digest"], name="identifier_match")]
+        # Per party, not per person: a merge moves every party's identifiers to the kept person as they are, and a
+        # split takes them back, even where two parties gave the same one.
         constraints = [
-            models.UniqueConstraint(fields=["person", "digest"], name="unique_identifier_per_person"),
+            models.UniqueConstraint(
+                fields=["party", "digest"], condition=models.Q(party__isnull=False), name="unique_identifier_per_party"
+            ),
+            models.UniqueConstraint(
+                fields=["person", "digest"],
+                condition=models.Q(party__isnull=True),
+                name="unique_identifier_per_person",
+            ),
         ]
 
     def __str__(self):

@@ -17,6 +17,8 @@ from cocdesk.common import audit
 from cocdesk.common.throttle import Throttle
 from cocdesk.orgs.rules import can
 from cocdesk.people.domain.registry import digest, people_matching
+from cocdesk.people.enums import IdentifierKind
+from cocdesk.people.normalise import PLATFORM_WORDS
 
 from ..enums import RESTRICTING_KINDS, SanctionState
 from ..models import RestrictionCheck, Sanction
@@ -29,6 +31,17 @@ CONTACT = "contact the CoC team"
 
 class TooManyChecks(ValidationError):
     """The member checked too often lately; nothing was looked up or recorded."""
+
+
+def _on_every_platform(value):
+    """A handle typed without its platform ("@mquill") read as the same handle on each platform the registry knows:
+    a moderator often does not know where a banned person's handle was recorded, and a false "no restriction" is
+    the one answer this check must not give (a false "restricted" only sends them to the CoC team)."""
+    handle = value.strip()
+    if ":" in handle or "/" in handle or " " in handle or "@" in handle[1:]:
+        return []
+    bare = handle.lstrip("@")
+    return [(IdentifierKind.HANDLE, f"{platform}: @{bare}") for platform in sorted(set(PLATFORM_WORDS.values()))]
 
 
 def check_throttle():
@@ -133,7 +146,10 @@ def check_restriction(organization, *, by, value):
             "minutes and check again; for anything urgent, contact the CoC team."
         )
     now = timezone.now()
-    answer = answer_for(active_restrictions(organization, people_matching(organization, [value]), now))
+    # The one field takes a badge number too, and a badge like 'B-4471' reads like a name to a guess by shape:
+    # it is looked up both as guessed and as a badge number, so a badge typed as it was recorded is found.
+    readings = [value, (IdentifierKind.BADGE, value), *_on_every_platform(value)]
+    answer = answer_for(active_restrictions(organization, people_matching(organization, readings), now))
     with transaction.atomic():
         throttle.note_failure_key(key)
         check = RestrictionCheck.objects.create(

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cocdesk.cases.domain.keys import rewrap_all_case_keys
 from cocdesk.common import crypto
+from cocdesk.people.domain.keys import rewrap_all_registry_keys
 
 
 class Command(BaseCommand):
@@ -33,6 +34,8 @@ class Command(BaseCommand):
             self.stdout.write(f"New key-encryption key {document['current']} added and made current.")
         count = rewrap_all_case_keys()
         self.stdout.write(self.style.SUCCESS(f"Re-wrapped {count} case key(s)."))
+        registries = rewrap_all_registry_keys()
+        self.stdout.write(self.style.SUCCESS(f"Re-wrapped {registries} registry key(s)."))
         if retire_old and not settings.COCDESK_KEYRING:
             document = json.loads(path.read_text())
             document["keys"] = {document["current"]: document["keys"][document["current"]]}
