@@ -127,10 +127,10 @@ about 33 people and each of the 4,335 companies is named by about 28. Each ident
 by `cocdesk.people.domain.registry.digest` (the keyed hash of its normalised form, with the registry key unwrapped
 once) and sealed with the registry key, as `add_identifiers` leaves it; people are written with `bulk_create`,
 identifiers with `executemany`, 20,000 at a time, into the table and its indexes as migrations made them. At each
-size it takes a few hundred new reports of 3 to 6 identifiers: about half of them one existing person's, spelled
-another way (upper case, swapped case, spaces around), the rest never seen, and times
-`people_matching(organization, values)` evaluated to the list of people (the digests of the report's values
-included). The target is a p95 under 10 ms at 1,000,000 identifiers, with a query plan that reads the
+size it takes a few hundred new reports of 3 to 6 identifiers, each a (kind, value) pair as `record_person` passes
+them: about half of them one existing person's, spelled another way (upper case, swapped case, spaces around), the
+rest never seen, and times `people_matching(organization, pairs)` evaluated to the list of people (the digests of the
+report's values included). The target is a p95 under 10 ms at 1,000,000 identifiers, with a query plan that reads the
 `identifier_match` index on (organization, digest).
 
 ```sh

@@ -150,7 +150,7 @@ def grow(registry, target):
             seen = set()
             for slot in range(PER_PERSON):
                 kind, value = identifier(n, slot)
-                found = digest(organization, value)
+                found = digest(organization, value, kind)  # as add_identifiers digests it
                 if not found or found in seen:
                     registry.skipped += 1
                     continue
@@ -170,15 +170,19 @@ def grow(registry, target):
 
 def new_reports(rng, people, count):
     """``count`` reports of 3 to 6 identifiers: about half of them one existing person's (in another spelling: case,
-    spaces), the rest never seen. Returns (person index or None, values) pairs."""
+    spaces), the rest never seen, each a (kind, value) pair as the report's fields give it. Returns (index of the
+    person named, pairs) for each report."""
     reports = []
     for _ in range(count):
         size = rng.randint(3, 6)
         known = rng.choice([size // 2, (size + 1) // 2])
         person = rng.randrange(people)
-        values = [rng.choice(SPELLINGS)(identifier(person, slot)[1]) for slot in rng.sample(range(PER_PERSON), known)]
+        values = []
+        for slot in rng.sample(range(PER_PERSON), known):
+            kind, value = identifier(person, slot)
+            values.append((kind, rng.choice(SPELLINGS)(value)))
         stranger = 10_000_000 + rng.randrange(10_000_000)  # far above any person made
-        values += [identifier(stranger, slot)[1] for slot in rng.sample(OWN_SLOTS, size - known)]
+        values += [identifier(stranger, slot) for slot in rng.sample(OWN_SLOTS, size - known)]
         rng.shuffle(values)
         reports.append((person, values))
     return reports

@@ -718,10 +718,10 @@ def write_doc(database, text):
     for key, title in SECTION_TITLES.items():
         parts.append(f"## {title}\n\n<!-- bench:{key} -->\n{sections[key]}\n<!-- /bench:{key} -->\n")
     parts.append(DOC_MEANINGS + "\n")
-    # The scale benchmark (bench/scale.py) writes its own block after these sections: it is kept as it was.
-    scale = re.search(r"<!-- bench-scale -->.*?<!-- /bench-scale -->\n?", previous, re.DOTALL)
-    if scale:
-        parts.append(scale.group(0))
+    # The other benchmarks (bench/scale.py, load.py, identifiers.py, transparency.py) write their own blocks after
+    # these sections: each is kept as it was.
+    for block in re.finditer(r"<!-- (bench-[a-z-]+) -->.*?<!-- /\1 -->\n?", previous, re.DOTALL):
+        parts.append(block.group(0))
     DOC.write_text("\n".join(parts))
 
 

@@ -73,9 +73,11 @@ def test_report_reply_follow_up_and_exclusion(open_page, organization, space, te
     open_case(rae, reference)
     expect(page.get_by_text(DESCRIPTION)).to_be_visible()
     for screen_name in SCREEN_NAMES.splitlines():
-        expect(page.get_by_text(screen_name)).to_be_visible()
+        # In the report as written, and again among the reported person's identifiers.
+        expect(page.locator("article.report")).to_contain_text(screen_name)
+        expect(page.get_by_text(screen_name, exact=True).first).to_be_visible()
     expect(page.locator("article.report")).to_contain_text(LOCATION)
-    expect(page.locator("dl.case-meta")).to_contain_text(space.name)
+    expect(page.locator("dl.case-meta").first).to_contain_text(space.name)
     page.get_by_label("Message to the reporter").fill(TEAM_MESSAGE)
     page.get_by_role("button", name="Send to the reporter").click()
     expect(page.get_by_role("status")).to_contain_text("Message saved")
