@@ -40,7 +40,7 @@ def page_text(response):
 
 def alert(response):
     """The one error paragraph of the receipt page, or None."""
-    match = re.search(r'<p class="error error-summary" role="alert">(.*?)</p>', response.content.decode(), re.S)
+    match = re.search(r'<p class="error error-summary" role="alert"[^>]*>(.*?)</p>', response.content.decode(), re.S)
     return match.group(1) if match else None
 
 
@@ -298,6 +298,13 @@ def test_reporter_does_not_see_messages_of_another_report_in_the_same_case(clien
 def test_default_throttle_is_five_failures_per_fifteen_minutes():
     assert settings.COCDESK_RECEIPT_ATTEMPTS == 5
     assert settings.COCDESK_RECEIPT_WINDOW == 15 * 60
+
+
+def test_a_wrong_receipt_marks_the_box_invalid_and_ties_the_message_to_it(client, reported):
+    response = open_with(client, references.new_receipt())
+    box = re.search(r"<input[^>]*name=\"receipt\"[^>]*>", response.content.decode()).group(0)
+    assert 'aria-invalid="true"' in box and 'aria-describedby="receipt-problem"' in box
+    assert 'id="receipt-problem"' in response.content.decode()
 
 
 def test_wrong_receipts_get_one_generic_message(client, reported):

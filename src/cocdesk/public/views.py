@@ -86,6 +86,10 @@ def receipt_entry(request):
             if receipt is None:
                 throttle.note_failure(request)
                 error = RECEIPT_NOT_FOUND
+                # The box itself is marked wrong, and a screen reader reads the message with it.
+                form.fields["receipt"].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": "receipt-problem"}
+                )
             else:
                 request.session.cycle_key()
                 request.session[RECEIPT_SESSION_KEY] = receipt.pk
