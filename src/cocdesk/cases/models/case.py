@@ -8,27 +8,32 @@ from cocdesk.orgs.access import access_for
 from ..enums import CaseState, Channel, Finding
 
 
+def sight_condition(user, path=""):
+    """The condition ``Case.objects.visible_to`` applies, on the case reached through ``path`` (for example
+    ``"notice__decision__case__"``): a list of another table filters on the case's own columns instead of an
+    ``IN`` over every visible case."""
+    access = access_for(user)
+    sight = Q(**{f"{path}pk__in": []})
+    for grant in access.grants.values():
+        if grant.handles_cases:
+            roles = Q(**{f"{path}organization_id": grant.organization_id})
+        elif grant.is_fallback:
+            roles = Q(**{f"{path}organization_id": grant.organization_id, f"{path}under_fallback": True})
+        else:
+            continue
+        if grant.space_ids is not None:
+            roles &= Q(**{f"{path}space_id__in": sorted(grant.space_ids)})
+        sight |= roles
+    if access.recused_case_ids:
+        sight &= ~Q(**{f"{path}pk__in": sorted(access.recused_case_ids)})
+    return sight
+
+
 class CaseQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The cases ``user`` may see: the second line behind the predicates in ``rules.py``; they must agree
         (``rules.grant_sees_case``). Built from the member's access snapshot: no join, no grouping."""
-        access = access_for(user)
-        sight = Q(pk__in=[])
-        for grant in access.grants.values():
-            roles = Q()
-            if grant.handles_cases:
-                roles = Q(organization_id=grant.organization_id)
-            elif grant.is_fallback:
-                roles = Q(organization_id=grant.organization_id, under_fallback=True)
-            else:
-                continue
-            if grant.space_ids is not None:
-                roles &= Q(space_id__in=sorted(grant.space_ids))
-            sight |= roles
-        visible = self.filter(sight)
-        if access.recused_case_ids:
-            visible = visible.exclude(pk__in=sorted(access.recused_case_ids))
-        return visible
+        return self.filter(sight_condition(user))
 
 
 class Case(TimeStampedModel):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from cocdesk.cases.models import Case
+from cocdesk.cases.models.case import sight_condition
 from cocdesk.orgs.access import access_for
 
 from ..enums import SanctionState
@@ -80,7 +81,12 @@ def visible_appeals(user):
     """The appeals of the cases ``user`` may see (never of a case they are recused from)."""
     from ..models import Appeal
 
-    return Appeal.objects.filter(notice__decision__case__in=Case.objects.visible_to(user).values("pk"))
+    # On the case's own columns, and the appeal's organization first: an IN over every visible case made SQLite
+    # list 100,000 cases for the queue's few pending appeals.
+    organizations = sorted(access_for(user).grants)
+    return Appeal.objects.filter(organization_id__in=organizations).filter(
+        sight_condition(user, "notice__decision__case__")
+    )
 
 
 def appeals_to_review(user):
