@@ -152,10 +152,9 @@ class DecisionView(CaseMixin, View):
         )
 
 
-def decision_panel(case, *, viewer):
-    """The case page's decision section: the current decision for those who may see the case, and the way to
-    record one for its leads. A fixed number of queries."""
-    decision = None if case.is_erased else decisions.current_decision(case)
+def decision_panel(case, *, viewer, decision):
+    """The case page's decision section: the current decision (``decisions.current_decision``, read once for the
+    page) for those who may see the case, and the way to record one for its leads. A fixed number of queries."""
     panel = {"decision": None, "can_decide": can(viewer, "sanctions.record_decision", case) and not case.is_erased}
     if decision is None:
         return {"decision_panel": panel}

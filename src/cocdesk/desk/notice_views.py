@@ -56,9 +56,9 @@ class DeliverForm(forms.Form):
     method = forms.ChoiceField(choices=NoticeDelivery.choices, widget=forms.RadioSelect, label="How it reaches them")
 
 
-def notices_panel(case, *, viewer):
-    """The case page's notice section: each person the current decision concerns, with their notice."""
-    decision = None if case.is_erased else current_decision(case)
+def notices_panel(case, *, viewer, decision):
+    """The case page's notice section: each person the current decision (read once for the page) concerns, with
+    their notice."""
     if decision is None:
         return {"notice_panel": None}
     decision.case = case

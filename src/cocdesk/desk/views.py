@@ -1,7 +1,10 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template import engines
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.generic import DetailView
 
 from cocdesk.cases.domain import team
@@ -19,6 +22,7 @@ from cocdesk.cases.work_forms import (
 from cocdesk.common.views import NotFoundWhenDeniedMixin
 from cocdesk.orgs.models import template_text
 from cocdesk.orgs.rules import can
+from cocdesk.sanctions.domain.decisions import current_decision
 
 from .access import VerifiedMemberRequiredMixin
 
@@ -39,7 +43,8 @@ class CaseMixin(VerifiedMemberRequiredMixin, NotFoundWhenDeniedMixin, RefuseWrit
             # A case outside the member's sight is a 404 before any predicate runs.
             found = (
                 Case.objects.visible_to(self.request.user)
-                .select_related("organization", "space", "merged_into")
+                # Not merged_into: a whole second case row on every page, read by the few merged cases alone.
+                .select_related("organization", "space")
                 .filter(reference=self.kwargs["reference"])
                 .first()
             )
@@ -78,24 +83,38 @@ class CaseDetailView(CaseMixin, DetailView):
             **(context.get("triage") or {}),
         }
         context["triage_form"] = kwargs.get("triage_form") or TriageForm(case=case, initial=triage_initial)
-        context["emergency_organization"] = case.organization
         context.update(team.case_team_panel(case, viewer=user))
-        from .retention_views import retention_panel  # retention_views builds on this module's views
-
-        context.update(retention_panel(case, viewer=user, form=kwargs.get("retention_form")))
-        from .notice_views import notices_panel  # notice_views builds on this module's views
-
-        context.update(notices_panel(case, viewer=user))
-        from .decision_views import decision_panel  # decision_views builds on this module's views
-
-        context.update(decision_panel(case, viewer=user))
+        # The section modules build on this module's views, hence the imports here.
+        from .decision_views import decision_panel
+        from .notice_views import notices_panel
+        from .people_views import people_panel
+        from .retention_views import retention_panel
         from .statement_views import statement_panel
 
+        context.update(retention_panel(case, viewer=user, form=kwargs.get("retention_form")))
+        decision = None if case.is_erased else current_decision(case)
+        context.update(notices_panel(case, viewer=user, decision=decision))
+        context.update(decision_panel(case, viewer=user, decision=decision))
         context.update(statement_panel(case, viewer=user, form=kwargs.get("statement_form")))
-        from .people_views import people_panel
-
         context.update(people_panel(case, viewer=user))
+        context["case_page"] = self._render_case_page(context)
         return context
+
+    def _render_case_page(self, context):
+        """The page's content, rendered with Jinja2 (desk/jinja2/desk/case_page.html); the emergency guidance and
+        the people section are the template language's, shared with other pages."""
+        case, request = self.object, self.request
+        sections = dict(context)
+        sections["emergency_guidance"] = (
+            render_to_string("emergency_guidance.html", {"organization": case.organization}) if case.is_urgent else ""
+        )
+        sections["people_section"] = (
+            render_to_string("desk/case_sections/people.html", {"case": case, **context}, request)
+            if context.get("people_panel")
+            else ""
+        )
+        page = engines["jinja2"].get_template("desk/case_page.html").render(sections, request)
+        return mark_safe(page)  # noqa: S308 - Jinja2 escaped every value it wrote
 
     def _message_form(self):
         kind = self.request.GET.get("template")

@@ -1,0 +1,40 @@
+"""The Jinja2 environment of the pages rendered with Jinja2 (the case page's sections): Django's URL and static
+look-ups, and Django's own filters for dates, line breaks, sizes and plurals, so a page reads the same in either
+engine."""
+
+from django.template import defaultfilters
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.timezone import template_localtime
+from jinja2 import Environment, Undefined
+
+
+def url(name, *args):
+    return reverse(name, args=args)
+
+
+def date(value, format_string):
+    """Django's ``date`` filter, in the current time zone as the template language shows it."""
+    if not value:
+        return ""
+    return defaultfilters.date(template_localtime(value), format_string)
+
+
+def linebreaksbr(value):
+    return defaultfilters.linebreaksbr(value, autoescape=True)
+
+
+def environment(**options):
+    # A missing value prints nothing, as in the template language, in development too (Django's default there
+    # prints the expression).
+    options["undefined"] = Undefined
+    options.pop("autoescape", None)
+    env = Environment(autoescape=True, **options)
+    env.globals.update(url=url, static=static)
+    env.filters.update(
+        date=date,
+        linebreaksbr=linebreaksbr,
+        filesizeformat=defaultfilters.filesizeformat,
+        pluralize=defaultfilters.pluralize,
+    )
+    return env

@@ -1,0 +1,48 @@
+"""Team sessions end after ``session_idle_seconds`` without a request, renewed by activity without a database
+write on every page.
+
+Renewing on every request (Django's ``SESSION_SAVE_EVERY_REQUEST``) costs a transaction per page view. Here a
+session is written again only once its stored expiry has fallen more than ``RENEWAL_STEP`` behind a full
+allowance, so a busy member's session is rewritten at most once a minute and an idle one still ends on time (at
+most ``RENEWAL_STEP`` early).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
+
+RENEWAL_STEP = timedelta(seconds=60)
+
+
+class SessionStore(DatabaseSessionStore):
+    """The database session store, remembering the expiry the row had when it was read."""
+
+    stored_expiry = None
+
+    def _get_session_from_db(self):
+        row = super()._get_session_from_db()
+        self.stored_expiry = row.expire_date if row is not None else None
+        return row
+
+    def is_due_for_renewal(self):
+        if self.stored_expiry is None:
+            return False
+        full_allowance = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        return full_allowance - self.stored_expiry >= RENEWAL_STEP
+
+
+class SessionRenewalMiddleware:
+    """Marks a loaded session for saving when its expiry is due for renewal; Django's session middleware, which
+    runs after this one on the way out, writes it with a full allowance again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if isinstance(session, SessionStore) and session.accessed and session.is_due_for_renewal():
+            session.modified = True
+        return response
