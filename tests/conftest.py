@@ -16,6 +16,32 @@ BROWSER_ARGS = [
 CHROMIUM = os.environ.get("COCDESK_CHROMIUM", "/usr/bin/chromium")
 
 
+# Fixtures through which a test reaches the database (pytest-django's, and what builds on them).
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, a test that never reaches the database is left out: it ran, identically, in the SQLite pass
+    (``make test`` runs both)."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return
+    kept, left_out = [], []
+    for item in items:
+        reaches_database = item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(item.fixturenames)
+        (kept if reaches_database else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 @pytest.fixture
 def organization(db):
     return OrganizationFactory()
