@@ -55,11 +55,15 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     display_name = factory.LazyAttribute(lambda m: m.user.username.title())
 
     @factory.post_generation
-    def identifier_digests(self, create, extracted, **kwargs):
-        """As the domain functions adding a member do: the keyed hashes intake's automatic recusal looks up."""
+    def identifiers(self, create, extracted, **kwargs):
+        """As the domain functions adding a member do: ``identifiers`` (free text) sealed, and the keyed hashes
+        intake's automatic recusal looks up."""
         if create:
-            from cocdesk.people.domain.members import keep_member_digests
+            from cocdesk.people.domain.members import keep_member_digests, seal_member_identifiers
 
+            if extracted:
+                seal_member_identifiers(self, extracted)
+                self.save(update_fields=["sealed_identifiers"])
             keep_member_digests(self)
 
 

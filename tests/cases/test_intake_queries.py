@@ -11,9 +11,9 @@ from cocdesk.cases.models import Case, Recusal
 from cocdesk.notify.models import Notification
 from tests.factories import SpaceFactory, member, report_case
 
-# The POST: the organization, the chosen space, then in one transaction the case, report, receipt, the team and
+# The POST: the organization, the chosen space, then in one transaction the case, report, receipt, the team with
 # its space scopes, the audit chain's head, event and new head, the notifications; after commit, the delivery task.
-POST_QUERIES = 14
+POST_QUERIES = 13
 # Exclusions add three whatever their number: whether the organization has a team to exclude from at all (without
 # one the question is not asked and what was sent is ignored), the chosen members checked against the team, and
 # their recusals inserted.
@@ -209,3 +209,25 @@ def test_every_change_to_what_the_form_shows_shows_at_once(client, organization)
     # A queryset update skips updated_at, and still changes what the form shows.
     type(organization).objects.filter(pk=organization.pk).update(crisis_line="0800 654 321")
     assert "0800 654 321" in page()
+
+
+@pytest.mark.django_db
+def test_members_scoped_to_spaces_hear_of_their_spaces_reports_only_in_the_same_queries(
+    client, organization, django_capture_on_commit_callbacks
+):
+    here, elsewhere, third = (SpaceFactory(organization=organization) for _ in range(3))
+    everywhere = member(organization, "responder")
+    scoped_here = member(organization, "responder")
+    scoped_here.spaces.set([elsewhere, here, third])  # several spaces: several rows of the team's query
+    scoped_elsewhere = member(organization, "lead")
+    scoped_elsewhere.spaces.set([elsewhere, third])
+    report_case(organization, description="The organization's first report also starts its audit chain.")
+    page = client.get(report_url(organization)).content.decode()
+    data = {"space": str(here.pk), "description": "It happened in this space.", **tokens_of(page)}
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(report_url(organization), data)
+    assert 'id="receipt"' in response.content.decode()
+    assert len(captured) == POST_QUERIES, "\n".join(query["sql"][:100] for query in captured)
+    case = Case.objects.filter(organization=organization).latest("pk")
+    told = set(Notification.objects.filter(case=case).values_list("recipient_id", flat=True))
+    assert told == {everywhere.user_id, scoped_here.user_id}

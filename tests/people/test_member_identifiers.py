@@ -1,12 +1,12 @@
-"""Team members' own identifiers as keyed hashes: kept by the functions that add members, computed for existing
-members by the migration, and looked up by intake's automatic recusal in one query with the same results as
-comparing the normalised forms themselves."""
+"""Team members' own identifiers, sealed, with their keyed hashes: kept by the functions that add members or change
+what they are known by, computed and sealed for existing members by the migrations, and looked up by intake's
+automatic recusal in one query with the same results as comparing the normalised forms themselves."""
 
 import importlib
 
 import pytest
-from django.apps import apps
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from cocdesk.cases.domain.audience import IntakeAudience
@@ -14,10 +14,17 @@ from cocdesk.cases.domain.intake import members_named_as_reported_person
 from cocdesk.orgs.domain.setup import create_organization
 from cocdesk.orgs.domain.team import add_member
 from cocdesk.orgs.enums import Role
-from cocdesk.people.domain.members import member_digests, memberships_named
+from cocdesk.orgs.models import Membership
+from cocdesk.people.domain.members import (
+    member_digests,
+    member_forms,
+    member_identifiers_text,
+    memberships_named,
+    set_member_identifiers,
+)
 from cocdesk.people.models import MemberIdentifier
-from cocdesk.people.normalise import member_identifiers, reported_person_identifiers
-from tests.factories import member
+from cocdesk.people.normalise import reported_person_identifiers
+from tests.factories import OrganizationFactory, member
 
 migration = importlib.import_module("cocdesk.people.migrations.0003_identifiers_per_party_and_member_digests")
 
@@ -68,7 +75,7 @@ def test_the_functions_adding_members_keep_their_digests(organization):
 @pytest.mark.parametrize("answers", REPORTS, ids=range(len(REPORTS)))
 def test_the_lookup_finds_whom_comparing_the_forms_finds(organization, team, answers):
     reported = reported_person_identifiers(answers)
-    expected = {membership.pk for membership in team if member_identifiers(membership) & reported}
+    expected = {membership.pk for membership in team if member_forms(membership) & reported}
     assert memberships_named(organization, reported) == expected
     intake_team = IntakeAudience(organization)
     with CaptureQueriesContext(connection) as captured:
@@ -78,10 +85,55 @@ def test_the_lookup_finds_whom_comparing_the_forms_finds(organization, team, ans
 
 
 @pytest.mark.django_db
-def test_the_migration_computes_the_digests_of_existing_members(organization, team):
-    expected = {membership.pk: member_digests(membership) for membership in team}
-    MemberIdentifier.objects.all().delete()
-    migration.digest_member_identifiers(apps, None)
-    for membership in team:
+def test_changing_what_a_member_is_known_by_keeps_their_digests_and_seal(organization, team):
+    dana = team[0]
+    admin = member(organization, "admin")
+    set_member_identifiers(dana, "Discord: duskowl\nzoe-not@dana.example", by=admin.user)
+    dana = Membership.objects.get(pk=dana.pk)
+    assert member_identifiers_text(dana) == "Discord: duskowl\nzoe-not@dana.example"
+    assert b"duskowl" not in bytes(dana.sealed_identifiers)
+    assert memberships_named(organization, reported_person_identifiers({"reported_screen_names": "Discord: DuskOwl"}))
+    assert not memberships_named(
+        organization, reported_person_identifiers({"reported_screen_names": "Slack: @nightowl"})
+    )
+    stored = set(MemberIdentifier.objects.filter(membership=dana).values_list("digest", flat=True))
+    assert stored == member_digests(dana)
+
+
+BEFORE = [("orgs", "0007_small_count_threshold"), ("people", "0003_identifiers_per_party_and_member_digests")]
+AFTER = [("orgs", "0008_sealed_member_identifiers")]
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migrations_compute_the_digests_and_seal_the_identifiers_of_existing_members():
+    """Members as they stood before: identifiers in clear. The people migration 0003 computes their keyed hashes;
+    the orgs migration 0008 seals the identifiers and leaves no column in clear."""
+    organization = OrganizationFactory()
+    wanted = {}
+    for fields in MEMBERS:
+        membership = member(organization, "responder", **fields)
+        wanted[membership.pk] = (fields["identifiers"], member_digests(membership))
+    try:
+        old_apps = _migrate(BEFORE)
+        OldMembership = old_apps.get_model("orgs", "Membership")
+        for pk, (text, _digests) in wanted.items():
+            OldMembership.objects.filter(pk=pk).update(identifiers=text)
+        MemberIdentifier.objects.all().delete()
+        migration.digest_member_identifiers(old_apps, None)
+    finally:
+        _migrate(AFTER)
+    for membership in Membership.objects.filter(pk__in=wanted).select_related("user"):
+        text, digests = wanted[membership.pk]
+        assert member_identifiers_text(membership) == text
+        assert (membership.sealed_identifiers is None) == (not text)
         stored = set(MemberIdentifier.objects.filter(membership=membership).values_list("digest", flat=True))
-        assert stored == expected[membership.pk]
+        assert stored == digests
+    with connection.cursor() as cursor:
+        columns = [column.name for column in connection.introspection.get_table_description(cursor, "orgs_membership")]
+    assert "identifiers" not in columns

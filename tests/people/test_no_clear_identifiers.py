@@ -1,8 +1,8 @@
 """The registry of people holds no identifier in clear: after reports naming people through the public form, team
-members added with their handles, a link, a split and a flag, neither the raw database (the SQLite file with its
-WAL, or a pg_dump of PostgreSQL) nor any log record holds a seeded name, nickname, email, handle, badge number,
-company or flag reason, in any of the forms normalisation gives them. The scan first proves it can see what is
-meant to be in clear (the code names)."""
+members added with their handles and their handles changed on the team page, a link, a split and a flag, neither
+the raw database (the SQLite file with its WAL, or a pg_dump of PostgreSQL) nor any log record holds a seeded name,
+nickname, email, handle, phone number, badge number, company or flag reason, in any of the forms normalisation gives
+them. The scan first proves it can see what is meant to be in clear (the code names)."""
 
 import re
 import secrets
@@ -34,6 +34,8 @@ def seeded():
         "reported_company": f"{token('Company')} Widgets GmbH",
         "others_involved": f"Witness: Ronja {token('Witness')}, {token('Witnessmail').lower()}@example.org",
         "member_handle": f"Mastodon: @{token('Memberhandle')}@social.example",
+        "member_new_handle": f"Discord: {token('Membernewhandle')}",
+        "member_phone": f"+44 7700 9{secrets.randbelow(10**5):05d}",
         "member_name": f"Nadia {token('Membername')}",
         "flag_reason": f"{token('Flagreason')} followed two speakers to their hotel",
     }
@@ -54,7 +56,7 @@ def wanted(values):
     """The needles of test_leaks, and the canonical forms normalisation gives each value."""
     forms = dict(values)
     for name, value in values.items():
-        for kind in ("name", "email", "handle", "badge", "company"):
+        for kind in ("name", "email", "handle", "phone", "badge", "company"):
             canonical = normalise_identifier(kind, value)
             if len(canonical) >= 8:
                 forms[f"{name} as {kind}"] = canonical
@@ -75,9 +77,19 @@ def test_no_identifier_reaches_the_database_or_the_logs(all_logs):  # noqa: F811
         display_name=values["member_name"],
         email="nadia@example.org",
         roles=[Role.RESPONDER],
-        identifiers=values["member_handle"],
+        identifiers=f"{values['member_handle']}\n{values['member_phone']}",
         by=admin.user,
     )
+    team_page = f"/desk/orgs/{organization.slug}/team/"
+    admin_desk = log_in(Client(), admin.user)
+    assert values["member_handle"] in admin_desk.get(team_page).content.decode()  # unsealed for the admins
+    changed = f"{values['member_handle']}\n{values['member_phone']}\n{values['member_new_handle']}"
+    saved = admin_desk.post(
+        f"/desk/orgs/{organization.slug}/team/{nadia.pk}/",
+        {"action": "identifiers", f"k{nadia.pk}-identifiers": changed},
+    )
+    assert saved.status_code == 302
+    assert values["member_new_handle"] in admin_desk.get(team_page).content.decode()
     answers = {key: value for key, value in values.items() if key.startswith(("reported_", "others_"))}
     first = report(organization, answers)
     second = report(
@@ -100,10 +112,10 @@ def test_no_identifier_reaches_the_database_or_the_logs(all_logs):  # noqa: F811
 
     raw = raw_database_bytes()
     assert earlier.code_name.encode() in raw and first.encode() in raw  # the scan sees what is in clear
-    # A member's display name and their free-text identifiers are the team's own columns (orgs_membership), in clear
-    # like the rest of the team list, and logged as such by SQL logging; the registry holds only their keyed hashes.
-    registry_values = {key: value for key, value in values.items() if not key.startswith("member_")}
-    assert_absent(raw, wanted(registry_values), f"the raw {connection.vendor} database")
+    # A member's display name is the team's own column (orgs_membership), in clear like the rest of the team list;
+    # what else they are known by is sealed beside it, and matched by keyed hashes.
+    sealed_values = {key: value for key, value in values.items() if key != "member_name"}
+    assert_absent(raw, wanted(sealed_values), f"the raw {connection.vendor} database")
     logs = collector.text(caplog)
-    assert "people_identifier" in logs  # SQL logging was on: the parameters are searched too
-    assert_absent(logs.encode(), wanted(registry_values), "the logs")
+    assert "people_identifier" in logs and "people_memberidentifier" in logs  # SQL logging was on: parameters too
+    assert_absent(logs.encode(), wanted(sealed_values), "the logs")

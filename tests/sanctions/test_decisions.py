@@ -15,7 +15,7 @@ from cocdesk.cases.domain.recusal import recuse
 from cocdesk.cases.enums import CaseState, Finding, MessageKind, RecusalReason, RecusalSource
 from cocdesk.cases.models import Case, ImmediateAction, Message, Report
 from cocdesk.common.models import AuditEvent
-from cocdesk.orgs.models import Membership
+from cocdesk.people.domain.members import set_member_identifiers
 from cocdesk.people.models import Person
 from cocdesk.sanctions.domain.decisions import rationale_of, record_decision, terms_of
 from cocdesk.sanctions.domain.history import person_history
@@ -273,7 +273,7 @@ def test_a_recused_members_vote_is_recorded_and_never_counted(team, case, rule):
 
 
 def test_a_member_named_as_a_subject_has_a_conflict(team, case):
-    Membership.objects.filter(pk=team.other_lead.pk).update(identifiers="Slack: @morgan.canary")
+    set_member_identifiers(team.other_lead, "Slack: @morgan.canary", by=team.lead.user)
     named = {"name": "Someone", "identifiers": [("handle", "@morgan.canary")]}
     with pytest.raises(ValidationError, match="1 with a conflict"):
         record(case, team, subjects=[named])

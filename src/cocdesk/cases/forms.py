@@ -1,10 +1,13 @@
 from datetime import date, time
 
 from django import forms
+from django.db import router
 from django.db.models import Q
+from django.db.models.query import EmptyQuerySet
 
-from cocdesk.common.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
-from cocdesk.orgs.models import Membership
+from cocdesk.common.fields import SafeModelChoiceField, SafeModelMultipleChoiceField, plausible_id
+from cocdesk.common.prepared import PreparedQuery, field_names
+from cocdesk.orgs.models import Membership, Organization, Space
 
 from .domain.reporter import FEEDBACK_RATINGS
 from .enums import LawEnforcement, Ongoing, RecusalReason
@@ -70,6 +73,23 @@ def _choice(label, choices, default):
     return OptionalChoiceField(label=label, choices=choices, initial=default, required=False, widget=forms.RadioSelect)
 
 
+class ReportableSpaceField(SafeModelChoiceField):
+    """The space a report names, among its organization's reportable spaces. The report form is sent far more
+    often than any other, and compiling this look-up anew each time cost more than running it: once the form set
+    ``organization_id``, it runs as a prepared query (``reportable_spaces`` still defines it)."""
+
+    organization_id = None
+
+    def to_python(self, value):
+        if self.organization_id is None or value in self.empty_values or not plausible_id(value):
+            return super().to_python(value)
+        using = router.db_for_read(Space)
+        rows = _reportable_space.rows(self.organization_id, int(str(value).strip()), using=using)
+        if not rows:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return Space.from_db(using, _SPACE_FIELDS, rows[0])
+
+
 class ReportForm(forms.Form):
     """Every item of the procedures' report-data lists. Only ``description`` is required."""
 
@@ -89,7 +109,7 @@ class ReportForm(forms.Form):
         "If you are unsure of the exact date or time: 'the second evening'.",
         max_length=300,
     )
-    space = SafeModelChoiceField(
+    space = ReportableSpaceField(
         label="Where it happened",
         queryset=None,
         required=False,
@@ -157,7 +177,9 @@ class ReportForm(forms.Form):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
-        self.fields["space"].queryset = reportable_spaces(organization)
+        # The chosen space is looked up by the field itself: the list of spaces is built only if the form is shown.
+        self.fields["space"].organization_id = organization.pk
+        self._spaces_listed = False
         self.fields["excluded_members"].label_from_instance = lambda membership: membership.display_name
         # A report sent without exclusions has nothing to check against the team: the list is read only if the
         # form is shown (again), which keeps a submission's queries few.
@@ -174,7 +196,15 @@ class ReportForm(forms.Form):
         if not self.fields["excluded_members"].queryset.exists():
             del self.fields["excluded_members"]
 
+    def clean_excluded_members(self):
+        chosen = self.cleaned_data["excluded_members"]
+        # Nothing ticked gives the field's empty queryset, which compiles a query each time it is read.
+        return [] if isinstance(chosen, EmptyQuerySet) else chosen
+
     def sections(self):
+        if not self._spaces_listed:
+            self._spaces_listed = True
+            self.fields["space"].queryset = reportable_spaces(self.organization)
         if not self._team_listed:
             self._list_team()
         for title, names in SECTIONS:
@@ -218,6 +248,16 @@ class ReportForm(forms.Form):
 def reportable_spaces(organization):
     """The spaces a reporter may choose from."""
     return organization.spaces.filter(is_active=True)
+
+
+_SPACE_FIELDS = field_names(Space)
+_reportable_space = PreparedQuery(
+    lambda organization_id, pk: (
+        reportable_spaces(Organization(pk=organization_id)).filter(pk=pk).order_by().values_list(*_SPACE_FIELDS)
+    ),
+    int,
+    int,
+)
 
 
 def team_list(organization):

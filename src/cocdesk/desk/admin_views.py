@@ -10,10 +10,12 @@ from cocdesk.orgs.domain import team as team_admin
 from cocdesk.orgs.forms import (
     AddMemberForm,
     ConflictContactForm,
+    MemberIdentifiersForm,
     MessageTemplatesForm,
     OrganizationSettingsForm,
     RolesForm,
 )
+from cocdesk.people.domain.members import member_identifiers_text, set_member_identifiers
 
 from .access import OrganizationPermissionMixin
 
@@ -61,25 +63,41 @@ class TeamView(OrganizationAdminMixin, View):
         return self._render(form)
 
     def _render(self, add_form):
-        members = (
-            self.organization.memberships.select_related("user")
-            .prefetch_related("spaces")
-            .order_by("-is_active", "display_name")
+        return team_page(self.request, self.organization, add_form)
+
+
+def team_page(request, organization, add_form, edited=None):
+    """The team with each member's roles and identifiers. ``edited``: a member's identifiers form that was not
+    saved, shown again as typed."""
+    members = (
+        organization.memberships.select_related("user")
+        .prefetch_related("spaces")
+        .order_by("-is_active", "display_name")
+    )
+    spaces = list(organization.spaces.filter(is_active=True))
+    rows = [
+        (
+            membership,
+            RolesForm(
+                initial={"roles": membership.roles(), "spaces": [space.pk for space in membership.spaces.all()]},
+                prefix=f"m{membership.pk}",
+                spaces=spaces + [space for space in membership.spaces.all() if not space.is_active],
+            ),
+            _identifiers_form(organization, membership, edited),
         )
-        spaces = list(self.organization.spaces.filter(is_active=True))
-        rows = [
-            (
-                membership,
-                RolesForm(
-                    initial={"roles": membership.roles(), "spaces": [space.pk for space in membership.spaces.all()]},
-                    prefix=f"m{membership.pk}",
-                    spaces=spaces + [space for space in membership.spaces.all() if not space.is_active],
-                ),
-            )
-            for membership in members
-        ]
-        context = {"organization": self.organization, "rows": rows, "add_form": add_form}
-        return render(self.request, "desk/org_team.html", context)
+        for membership in members
+    ]
+    context = {"organization": organization, "rows": rows, "add_form": add_form}
+    return render(request, "desk/org_team.html", context, status=400 if edited else 200)
+
+
+def _identifiers_form(organization, membership, edited):
+    prefix = f"k{membership.pk}"
+    if edited is not None and edited.prefix == prefix:
+        return edited
+    # Unsealed for the organization's admins, who manage the team and wrote them.
+    text = member_identifiers_text(membership, organization=organization)
+    return MemberIdentifiersForm(initial={"identifiers": text}, prefix=prefix)
 
 
 class MemberActionView(OrganizationAdminMixin, View):
@@ -91,6 +109,12 @@ class MemberActionView(OrganizationAdminMixin, View):
             if request.POST.get("action") == "deactivate":
                 team_admin.deactivate_member(membership, by=request.user)
                 messages.success(request, f"{membership.display_name} no longer has access.")
+            elif request.POST.get("action") == "identifiers":
+                form = MemberIdentifiersForm(request.POST, prefix=f"k{membership.pk}")
+                if not form.is_valid():
+                    return team_page(request, self.organization, AddMemberForm(organization=self.organization), form)
+                set_member_identifiers(membership, form.cleaned_data["identifiers"], by=request.user)
+                messages.success(request, f"What {membership.display_name} is known by was saved.")
             else:
                 # A role limited to a space archived since stays limited to it unless unticked.
                 spaces = self.organization.spaces.filter(

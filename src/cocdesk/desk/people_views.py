@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.views.generic import View
 
 from cocdesk.orgs.rules import can
-from cocdesk.people.domain import links
+from cocdesk.people.domain import links, party_edits
 from cocdesk.people.domain.patterns import people_with_patterns, person_pattern, visible_people
 from cocdesk.people.domain.suggestions import case_people
+from cocdesk.people.forms import PartyForm, PartyIdentifiersForm
 from cocdesk.people.models import CaseParty, Person
 
 from .access import OrganizationPermissionMixin
@@ -77,6 +78,72 @@ class SplitPartyView(_PartyActionView):
         else:
             messages.success(request, f"Separated: the person named in this case is now {separate.code_name}.")
         return redirect(_case_people_url(case))
+
+
+class _PartyFormView(_PartyActionView):
+    """Naming someone in a case, or adding what a party is known by: the page that follows shows the suggestions
+    for that person, as the case page does."""
+
+    # Checked before any form is drawn: a member who may not name people in the case gets the case's 404.
+    permission_required = ("cases.view_case", "people.name_in_case")
+    http_method_names = ["get", "post"]
+
+    def render_page(self, case, form, party=None, saved=False, status=200):
+        view = None
+        if saved:
+            view = next((one for one in case_people(case, self.request.user) if one.party.pk == party.pk), None)
+        context = {"case": case, "form": form, "party": party, "view": view, "saved": saved}
+        return render(self.request, "desk/party_edit.html", context, status=status)
+
+    def refused(self, form, refused):
+        for field, errors in refused.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+
+
+class AddPartyView(_PartyFormView):
+    def get(self, request, reference):
+        return self.render_page(self.get_object(), PartyForm())
+
+    def post(self, request, reference):
+        case = self.get_object()
+        form = PartyForm(request.POST)
+        if form.is_valid():
+            try:
+                party = party_edits.add_party(
+                    case,
+                    role=form.cleaned_data["role"],
+                    name=form.cleaned_data["name"],
+                    identifiers_text=form.cleaned_data["identifiers"],
+                    by=request.user,
+                )
+            except PermissionDenied as denied:
+                raise Http404("Not found") from denied
+            except ValidationError as refused:
+                self.refused(form, refused)
+            else:
+                return self.render_page(case, PartyIdentifiersForm(), party=party, saved=True)
+        return self.render_page(case, form, status=400)
+
+
+class EditPartyView(_PartyFormView):
+    def get(self, request, reference, party_id):
+        case = self.get_object()
+        return self.render_page(case, PartyIdentifiersForm(), party=self.party(case, party_id))
+
+    def post(self, request, reference, party_id):
+        case = self.get_object()
+        party = self.party(case, party_id)
+        form = PartyIdentifiersForm(request.POST)
+        if form.is_valid():
+            try:
+                party_edits.add_party_identifiers(party, form.cleaned_data["identifiers"], by=request.user)
+            except PermissionDenied as denied:
+                raise Http404("Not found") from denied
+            except ValidationError as refused:
+                self.refused(form, refused)
+            else:
+                return self.render_page(case, PartyIdentifiersForm(), party=party, saved=True)
+        return self.render_page(case, form, party=party, status=400)
 
 
 def _case_people_url(case):

@@ -12,9 +12,11 @@ from cocdesk.cases.domain.debrief import debrief_rows
 from cocdesk.cases.enums import Channel
 from cocdesk.cases.forms import ReportForm
 from cocdesk.cases.models import Report
+from cocdesk.orgs import access
 from cocdesk.orgs.enums import SpaceKind
 from cocdesk.orgs.models import Space
 from cocdesk.orgs.rules import can
+from cocdesk.people.domain.suggestions import case_people
 
 from .access import OrganizationPermissionMixin, VerifiedMemberRequiredMixin
 
@@ -52,6 +54,7 @@ class FileReportView(OrganizationPermissionMixin, View):
         except intake.AlreadySubmitted:
             return render(request, "public/already_received.html", {"organization": self.organization})
         context = {"organization": self.organization, "case": case, "receipt": receipt}
+        context.update(people_named(case, request.user))
         return render(request, "desk/staff_received.html", context)
 
     def _render(self, form):
@@ -60,6 +63,17 @@ class FileReportView(OrganizationPermissionMixin, View):
             template_name="desk/staff_report.html",
             context={"organization": self.organization, "form": form},
         )
+
+
+def people_named(case, filer):
+    """The suggestions for each person the report names, for a filer who handles the organization's people and may
+    see the case (a lead taking a report at the desk); a staff member or volunteer learns nothing about anyone's
+    history here."""
+    # The report may have recused the filer (named in it): their access is read anew.
+    access.forget()
+    if not (can(filer, "cases.view_case", case) and can(filer, "people.name_in_case", case)):
+        return {"people_named": None}
+    return {"people_named": case_people(case, filer)}
 
 
 class FiledReportsView(VerifiedMemberRequiredMixin, View):

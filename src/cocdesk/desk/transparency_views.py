@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import View
 
@@ -76,17 +77,27 @@ class ReportMixin(VerifiedMemberRequiredMixin):
 
 
 class ReportView(ReportMixin, View):
-    """The report as the public will read it, the team's words to edit while it is a draft, and the next step."""
+    """The report as the public will read it, the team's words to edit while it is a draft, and the next step. The
+    lines, one per case, come a page at a time (``?lines=<page>``), in the preview and in the form alike."""
+
+    def lines_window(self, report):
+        """(page, index of its first line, its number of lines) of the page the address asks for."""
+        page = rendering.lines_page(report.lines, self.request.GET.get(rendering.LINES_PAGE_PARAMETER, 1))
+        return page, max(0, page.start_index() - 1), len(page.object_list)
+
+    def text_form(self, report, data=None):
+        _page, first, count = self.lines_window(report)
+        return ReportTextForm(data, report=report, first=first, count=count)
 
     def get(self, request, org_slug, report_id):
         report = self.get_report()
-        return self.render_report(report, ReportTextForm(report=report))
+        return self.render_report(report, self.text_form(report))
 
     def post(self, request, org_slug, report_id):
         report = self.get_report()
         if not can(request.user, "transparency.edit_report", report):
             raise Http404("Not found")
-        form = ReportTextForm(request.POST, report=report)
+        form = self.text_form(report, request.POST)
         hits = []
         if form.is_valid():
             try:
@@ -96,6 +107,8 @@ class ReportView(ReportMixin, View):
                     title=form.cleaned_data["title"],
                     narrative=form.cleaned_data["narrative"],
                     lines=form.line_texts(),
+                    lines_from=form.first_line,
+                    line_count=form.cleaned_data["line_count"],
                 )
                 if request.POST.get("then") == "submit":
                     report = review.submit_for_review(report, by=request.user)
@@ -111,14 +124,17 @@ class ReportView(ReportMixin, View):
                     messages.success(request, "Saved and sent for review: a second member of the team reads it next.")
                 else:
                     messages.success(request, "Saved. Nothing in it matches the period's cases.")
-                return redirect("desk:transparency_report", org_slug=org_slug, report_id=report.pk)
+                page, _first, _count = self.lines_window(report)
+                target = reverse("desk:transparency_report", kwargs={"org_slug": org_slug, "report_id": report.pk})
+                return redirect(f"{target}?{rendering.LINES_PAGE_PARAMETER}={page.number}")
         return self.render_report(report, form, hits=hits)
 
     def render_report(self, report, form, hits=()):
         user = self.request.user
         is_draft, in_review = report.state == ReportState.DRAFT, report.state == ReportState.IN_REVIEW
+        page, _first, _count = self.lines_window(report)
         context = {
-            **rendering.html_context(report),
+            **rendering.html_context(report, page=page.number),
             "form": form,
             "hits": hits,
             "can_edit": is_draft and can(user, "transparency.edit_report", report),

@@ -90,6 +90,8 @@ urlpatterns = [
         notice_views.DeliverNoticeView.as_view(),
         name="deliver_notice",
     ),
+    path("cases/<str:reference>/people/add/", people_views.AddPartyView.as_view(), name="add_party"),
+    path("cases/<str:reference>/people/<int:party_id>/", people_views.EditPartyView.as_view(), name="edit_party"),
     path("cases/<str:reference>/people/<int:party_id>/link/", people_views.LinkPartyView.as_view(), name="link_party"),
     path(
         "cases/<str:reference>/people/<int:party_id>/split/", people_views.SplitPartyView.as_view(), name="split_party"

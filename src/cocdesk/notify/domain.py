@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from cocdesk.common.prepared import PreparedInsert
+
 from .models import Notification
 
 
@@ -93,7 +95,8 @@ def notify_members(memberships, *, case, kind, subject, lines):
 def queue(notifications):
     """Saves notifications in one insert and hands them to the worker in a few tasks, after commit."""
     notifications = [n for n in notifications if n.recipient is None or n.recipient.email]
-    created = Notification.objects.bulk_create(notifications)
+    # Every report queues one per handler: the INSERT is built once per worker (common.prepared).
+    created = _insert_notifications.insert(notifications)
     ids = [notification.pk for notification in created]
     for start in range(0, len(ids), DELIVERY_BATCH):
         enqueue_notifications(ids[start : start + DELIVERY_BATCH])
@@ -101,6 +104,7 @@ def queue(notifications):
 
 
 DELIVERY_BATCH = 50
+_insert_notifications = PreparedInsert(Notification)
 
 
 def enqueue_notifications(notification_ids):

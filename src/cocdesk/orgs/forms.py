@@ -137,16 +137,26 @@ class RolesForm(forms.Form):
         return roles
 
 
+MEMBER_IDENTIFIERS_MAX_LENGTH = 2000
+
+
+class MemberIdentifiersForm(forms.Form):
+    """What a member is known by besides their name: kept sealed, matched by keyed hashes."""
+
+    identifiers = forms.CharField(
+        label="Other names, emails and handles",
+        required=False,
+        max_length=MEMBER_IDENTIFIERS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=Membership._meta.get_field("sealed_identifiers").help_text,
+    )
+
+
 class AddMemberForm(RolesForm):
     username = forms.CharField(label="Username", max_length=150)
     display_name = forms.CharField(label="Name shown to the team and to reporters", max_length=150)
     email = forms.EmailField(label="Email (for the invitation and notifications)")
-    identifiers = forms.CharField(
-        label="Other names, emails and handles",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=Membership._meta.get_field("identifiers").help_text,
-    )
+    identifiers = MemberIdentifiersForm.base_fields["identifiers"]
 
     field_order = ["username", "display_name", "email", "roles", "spaces", "identifiers"]
 

@@ -5,6 +5,7 @@ class IdentifierKind(models.TextChoices):
     NAME = "name", "Name or nickname"
     EMAIL = "email", "Email address"
     HANDLE = "handle", "Handle or screen name"
+    PHONE = "phone", "Phone number"
     BADGE = "badge", "Badge number"
     COMPANY = "company", "Company or affiliation"
 

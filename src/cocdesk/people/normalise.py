@@ -14,8 +14,7 @@ import phonenumbers
 
 from .enums import IdentifierKind
 
-# Phone numbers are matched like the other kinds but have no field of their own in reports yet.
-PHONE = "phone"
+PHONE = IdentifierKind.PHONE
 
 _HANDLE_PREFIX = re.compile(r"^[^:]{1,40}:\s*")
 _SEPARATORS = re.compile(r"[\s._\-'’`]+")
@@ -347,15 +346,10 @@ def reported_person_identifiers(answers):
     )
 
 
-def member_identifiers(membership):
-    user = membership.user
-    return split_identifiers(
-        membership.display_name,
-        user.get_full_name(),
-        user.email,
-        user.email.split("@")[0] if user.email else "",
-        membership.identifiers,
-    )
+def known_as_forms(*, display_name, full_name, email, identifiers):
+    """The matching forms of everything a team member is known by: their name on the team and on their account,
+    their email and its local part, and their other identifiers (free text, one a line)."""
+    return split_identifiers(display_name, full_name, email, email.split("@")[0] if email else "", identifiers)
 
 
 # Finding a person named anywhere in free text (a mail's body, subject, attachment names). Identifiers are
@@ -389,8 +383,13 @@ def identifier_phrases(*texts):
 
 
 def member_phrases(membership):
+    # The member's other identifiers are sealed: read through the registry that seals them.
+    from .domain.members import member_identifiers_text
+
     user = membership.user
-    return identifier_phrases(membership.display_name, user.get_full_name(), user.email, membership.identifiers)
+    return identifier_phrases(
+        membership.display_name, user.get_full_name(), user.email, member_identifiers_text(membership)
+    )
 
 
 def mentions(text_words, phrases):

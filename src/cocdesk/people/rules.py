@@ -36,7 +36,18 @@ def handles_party(user, party):
     )
 
 
+@rules.predicate
+def handles_people_of_case(user, case):
+    """Responders and leads who may see ``case``: they name people in it and add what they are known by."""
+    from cocdesk.cases.rules import grant_sees_case
+
+    access = access_for(user)
+    grant = access.grant_in(case.organization_id)
+    return grant_handles_people(grant) and grant_sees_case(grant, case, recused=case.pk in access.recused_case_ids)
+
+
 rules.add_perm("people.view_people", handles_people_of)
+rules.add_perm("people.name_in_case", handles_people_of_case)
 rules.add_perm("people.view_person", handles_person)
 rules.add_perm("people.flag_person", handles_person)
 rules.add_perm("people.link_party", handles_party)

@@ -13,14 +13,15 @@ import secrets
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import connections, router
+from django.db import router
 from django.db.models import IntegerField, Value
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from cocdesk.cases.forms import ReportForm, reportable_spaces, team_list
+from cocdesk.common.prepared import PreparedQuery, field_names
 from cocdesk.orgs.models import Organization
 
 TEMPLATE = "public/report_form.html"
@@ -34,28 +35,33 @@ def new_submission_token():
     return secrets.token_urlsafe(24)
 
 
-def _shown_rows_query(organization):
+def _shown_rows_query(organization_id):
     """(0, pk, name) of each active space and (1, pk, display name) of each member the form offers to exclude."""
+    organization = Organization(pk=organization_id)
     spaces = reportable_spaces(organization).order_by().annotate(part=Value(0, IntegerField()))
     team = team_list(organization).order_by().annotate(part=Value(1, IntegerField()))
     return spaces.values_list("part", "pk", "name").union(team.values_list("part", "pk", "display_name"), all=True)
 
 
-# Building that query costs several times what running it does, and it differs between organizations only by the
-# organization's id: the ORM builds it once per worker for a stand-in id, and each request runs it with its own.
-_STAND_IN_ID = -7_707_707_707
-_compiled_shown_rows = {}
+# Building these queries costs several times what running them does: each worker builds them once.
+_shown_rows_prepared = PreparedQuery(_shown_rows_query, int)
+_ORGANIZATION_FIELDS = field_names(Organization)
+_organization_by_slug = PreparedQuery(
+    lambda slug: Organization.objects.filter(slug=slug).order_by().values_list(*_ORGANIZATION_FIELDS), str
+)
+
+
+def organization_or_404(slug):
+    """The organization whose form this is: ``get_object_or_404(Organization, slug=slug)``, prepared."""
+    using = router.db_for_read(Organization)
+    rows = _organization_by_slug.rows(slug, using=using)
+    if not rows:
+        raise Http404("No organization has this address.")
+    return Organization.from_db(using, _ORGANIZATION_FIELDS, rows[0])
 
 
 def _shown_rows(organization):
-    using = router.db_for_read(Organization)
-    if using not in _compiled_shown_rows:
-        query = _shown_rows_query(Organization(pk=_STAND_IN_ID)).query
-        _compiled_shown_rows[using] = query.get_compiler(using).as_sql()
-    sql, params = _compiled_shown_rows[using]
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, [organization.pk if param == _STAND_IN_ID else param for param in params])
-        return sorted(cursor.fetchall())
+    return sorted(_shown_rows_prepared.rows(organization.pk, using=router.db_for_read(Organization)))
 
 
 def _cache_key(organization):

@@ -29,7 +29,8 @@ def transparency_list(request, org_slug):
 
 def transparency_report(request, org_slug, report_id):
     report = _published_report(org_slug, report_id)
-    return render(request, "public/transparency_report.html", rendering.html_context(report))
+    page = request.GET.get(rendering.LINES_PAGE_PARAMETER, 1)
+    return render(request, "public/transparency_report.html", rendering.html_context(report, page=page))
 
 
 def download_response(report, kind):

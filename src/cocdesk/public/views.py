@@ -12,7 +12,7 @@ from cocdesk.orgs import policy
 from cocdesk.orgs.models import Organization
 from cocdesk.sanctions.domain import statements
 
-from . import report_page
+from . import received_page, report_page
 
 RECEIPT_SESSION_KEY = "reporter_receipt"
 RECEIPT_NOT_FOUND = "We could not find a report with that receipt. Check it and try again."
@@ -47,7 +47,7 @@ def organization_page(request, org_slug):
 
 
 def report_form(request, org_slug):
-    organization = get_object_or_404(Organization, slug=org_slug)
+    organization = report_page.organization_or_404(org_slug)
     if request.method == "POST":
         form = ReportForm(request.POST, organization=organization)
         if form.is_valid():
@@ -61,11 +61,7 @@ def report_form(request, org_slug):
                 )
             except intake.AlreadySubmitted:
                 return render(request, "public/already_received.html", {"organization": organization})
-            return render(
-                request,
-                "public/received.html",
-                {"organization": organization, "case": case, "receipt": receipt},
-            )
+            return received_page.received_response(request, organization, case, receipt)
         if not form.data.get("submission_token"):
             form.data = form.data.copy()
             form.data["submission_token"] = report_page.new_submission_token()

@@ -17,7 +17,7 @@ from cocdesk.people.enums import IdentifierKind
 from .domain.decisions import check_action
 from .enums import LASTING_KINDS, SanctionKind, Vote
 
-# How the team writes a person's identifiers, one a line: "email: x@y", "handle: @x", "badge: 123".
+# How the team writes a person's identifiers, one a line: "email: x@y", "handle: @x", "badge: 123", "phone: +44...".
 IDENTIFIER_PREFIXES = {
     "name": IdentifierKind.NAME,
     "nickname": IdentifierKind.NAME,
@@ -26,6 +26,8 @@ IDENTIFIER_PREFIXES = {
     "screen name": IdentifierKind.HANDLE,
     "badge": IdentifierKind.BADGE,
     "company": IdentifierKind.COMPANY,
+    "phone": IdentifierKind.PHONE,
+    "tel": IdentifierKind.PHONE,
 }
 _PLATFORM = re.compile(r"^[^:@]{1,40}:\s*")
 NOT_TAKING_PART = ""

@@ -48,7 +48,8 @@ class NewReportForm(forms.Form):
 
 
 class ReportTextForm(forms.Form):
-    """The team's words: the title, the narrative and one line per case, each line's month fixed by the draft."""
+    """The team's words: the title, the narrative and one line per case, each line's month fixed by the draft. A
+    draft of many cases is edited a page of lines at a time: ``first`` (an index) and ``count`` say which."""
 
     title = forms.CharField(
         label="Title", max_length=TITLE_MAX, error_messages={"required": "Give the report a title."}
@@ -61,12 +62,18 @@ class ReportTextForm(forms.Form):
         help_text="What the team wants the community to know. Name nobody and describe no incident so that it could "
         "be recognised: the text is checked against every name and detail recorded in the period's cases.",
     )
+    # How many lines the draft held when the page was shown: lines changed since then are not overwritten.
+    line_count = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
-    def __init__(self, *args, report, **kwargs):
-        kwargs.setdefault("initial", {"title": report.title, "narrative": report.narrative})
+    def __init__(self, *args, report, first=0, count=None, **kwargs):
+        kwargs.setdefault(
+            "initial", {"title": report.title, "narrative": report.narrative, "line_count": len(report.lines)}
+        )
         super().__init__(*args, **kwargs)
+        self.first_line = first
+        shown = report.lines[first:] if count is None else report.lines[first : first + count]
         self.line_names = []
-        for number, line in enumerate(report.lines, start=1):
+        for number, line in enumerate(shown, start=first + 1):
             name = f"line_{number}"
             self.fields[name] = forms.CharField(
                 label=f"Line {number} ({line.get('month', '')})",

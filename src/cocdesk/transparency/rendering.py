@@ -5,6 +5,7 @@ export and the PDF (WeasyPrint). All three are drawn from the report's title, na
 
 from dataclasses import dataclass, field
 
+from django.core.paginator import Paginator
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 
@@ -18,6 +19,9 @@ COUNT_SECTIONS = [
     ("appeals", "Appeals and their outcomes", "Outcome", False),
 ]
 TOTALS = [("reports", "Reports received"), ("cases", "Cases"), ("people_reported", "People reported")]
+# A draft holds one line per case: a year of a large community is tens of thousands, so pages show them in pages.
+LINES_PER_PAGE = 100
+LINES_PAGE_PARAMETER = "lines"
 
 
 @dataclass
@@ -125,12 +129,21 @@ def presentation(report, *, with_charts=True):
     return shown
 
 
-def html_context(report, *, with_charts=True):
-    return {
-        "report": report,
-        "organization": report.organization,
-        "shown": presentation(report, with_charts=with_charts),
-    }
+def lines_page(lines, number):
+    """The page ``number`` (any text: a wrong one is the first or the last page) of ``lines``."""
+    return Paginator(lines, LINES_PER_PAGE).get_page(number)
+
+
+def html_context(report, *, with_charts=True, page=None):
+    """What the templates need. ``page``: the number of the page of lines to show (a web page), or None for every
+    line (the PDF)."""
+    shown = presentation(report, with_charts=with_charts)
+    context = {"report": report, "organization": report.organization, "shown": shown}
+    if page is not None:
+        context["lines_page"] = lines_page(shown.lines, page)
+        context["lines_parameter"] = LINES_PAGE_PARAMETER
+        shown.lines = list(context["lines_page"].object_list)
+    return context
 
 
 # --- Markdown ------------------------------------------------------------------------------------------------------

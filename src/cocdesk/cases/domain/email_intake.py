@@ -218,7 +218,9 @@ def members_named_in_mail(organization, mail):
     they are recused at once, pending a lead's review. The sender is not counted as named: a team member may
     report by mail too."""
     text_words = words(" ".join([mail.subject, mail.text, *(item.filename for item in mail.attachments)]))
-    team = Membership.objects.filter(organization=organization).select_related("user")
+    team = list(Membership.objects.filter(organization=organization).select_related("user"))
+    for membership in team:
+        membership.organization = organization  # one instance: the registry key is unwrapped once for the team
     return [
         membership
         for membership in team

@@ -1,9 +1,10 @@
 """Taking in a report: one atomic step that creates the case, seals the report and issues the receipt."""
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from cocdesk.common import audit
+from cocdesk.common.prepared import PreparedInsert
 from cocdesk.orgs.models import Membership
 from cocdesk.people.domain.members import memberships_named
 from cocdesk.people.domain.parties import record_parties
@@ -15,7 +16,7 @@ from ..models import Case, Receipt, Report
 from . import alerts, recusal
 from . import content as sealed
 from .audience import IntakeAudience
-from .deadlines import acknowledge_due, update_due
+from .deadlines import acknowledge_due, schedule, update_due
 from .references import new_receipt, new_reference, receipt_digest, submission_digest
 
 
@@ -42,6 +43,11 @@ def members_named_as_reported_person(organization, answers, team=None):
         return [membership for membership in team.team if membership.pk in named]
     return list(Membership.objects.filter(pk__in=sorted(named)).select_related("user"))
 
+
+# Every report is inserted this way: each worker builds these statements once (see ``common.prepared``).
+_insert_case = PreparedInsert(Case)
+_insert_report = PreparedInsert(Report)
+_insert_receipt = PreparedInsert(Receipt)
 
 # A reference is drawn at random (about 59 bits) and the database's unique index refuses a taken one: a clash is
 # so rare that asking first on every report would cost more than drawing again when it happens.
@@ -126,8 +132,11 @@ def _take_in(
         update_due=update_due(organization, received_at),
     )
     sealed.issue_data_key(case)
-    case.save()
-    report = Report.objects.create(
+    # What Case.save does before saving (the stored schedule of the case's promises), then the insert itself.
+    case.next_due_at, case.next_alert_at = schedule(case)
+    using = router.db_for_write(Case)
+    _insert_case.insert([case], using=using)
+    report = Report(
         case=case,
         received_at=received_at,
         channel=channel,
@@ -136,7 +145,8 @@ def _take_in(
         submission_digest=digest,
         sealed_content=sealed.seal(case, "report", answers),
     )
-    Receipt.objects.create(report=report, digest=receipt_digest(receipt))
+    _insert_report.insert([report], using=using)
+    _insert_receipt.insert([Receipt(report=report, digest=receipt_digest(receipt))], using=using)
     record_parties(case, answers)
     team = IntakeAudience(organization)
     exclusions = [(team.own_row(m), RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members]

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from cocdesk.common import audit
 from cocdesk.orgs import access
-from cocdesk.people.domain.members import keep_member_digests
+from cocdesk.people.domain.members import keep_member_digests, seal_member_identifiers
 
 from ..enums import Role
 from ..models import Membership
@@ -57,9 +57,11 @@ def add_member(organization, *, username, display_name, email, roles, identifier
             user=user,
             organization=organization,
             display_name=display_name,
-            identifiers=identifiers,
             **{Membership.ROLE_FIELDS[role]: True for role in roles},
         )
+        if identifiers.strip():
+            seal_member_identifiers(membership, identifiers, organization=organization)
+            membership.save(update_fields=["sealed_identifiers"])
         spaces = _set_spaces(membership, space_ids)
         # The keyed hashes of the names and handles a report may name them by: intake recuses them by these.
         keep_member_digests(membership)

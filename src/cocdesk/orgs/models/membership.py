@@ -41,8 +41,12 @@ class Membership(TimeStampedModel):
         help_text="Leave empty for the whole organization. With spaces chosen, this member's roles apply to the "
         "cases of those spaces only (for example a lead responder for one conference or one online forum).",
     )
-    identifiers = models.TextField(
+    # Sealed with the organization's registry key and matched by their keyed hashes (people.MemberIdentifier), so a
+    # database dump holds none of them: read and written through people.domain.members only.
+    sealed_identifiers = models.BinaryField(
+        null=True,
         blank=True,
+        editable=False,
         help_text="Other names, emails and handles this member is known by, one a line ('Slack: @name'). A report "
         "naming any of them as the reported person recuses this member automatically.",
     )

@@ -9,6 +9,8 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+from cocdesk.common.prepared import PreparedInsert
+
 from ..enums import IdentifierKind, PartyRole
 from ..models import CaseParty, Identifier, Person
 from ..normalise import PHONE, guess_kind, normalise_identifier
@@ -41,10 +43,12 @@ def _parts(text):
 
 
 def _kind_of(value, given):
-    """The field's kind, unless the value's shape says otherwise (an email typed among nicknames)."""
+    """The field's kind, unless the value's shape says otherwise (an email typed among nicknames, a phone number
+    among screen names). A long badge number looks like a phone number: in the badge field it stays a badge
+    unless written as an international number."""
     guessed = guess_kind(value)
-    if guessed == PHONE:
-        return IdentifierKind.HANDLE  # no field of its own: matched by its form, shown with the handles
+    if guessed == PHONE and given == IdentifierKind.BADGE and not value.lstrip().startswith(("+", "00", "tel:")):
+        return given
     return guessed if guessed in _SHAPED and guessed != given else given
 
 
@@ -151,15 +155,21 @@ def record_parties(case, answers):
         )
         for code_name, one in zip(new_code_names(organization, len(named)), named, strict=True)
     ]
-    Person.objects.bulk_create(people)
-    parties = CaseParty.objects.bulk_create(
+    _insert_people.insert(people)
+    parties = _insert_parties.insert(
         CaseParty(case=case, person=person, role=one.role) for person, one in zip(people, named, strict=True)
     )
     rows = []
     for party, one in zip(parties, named, strict=True):
         rows += sealed_identifiers(party.person, party, one.identifiers)
-    Identifier.objects.bulk_create(rows)
+    _insert_identifiers.insert(rows)
     return parties
+
+
+# Intake's inserts, as bulk_create makes them, with their SQL built once per worker (``common.prepared``).
+_insert_people = PreparedInsert(Person)
+_insert_parties = PreparedInsert(CaseParty)
+_insert_identifiers = PreparedInsert(Identifier)
 
 
 def party_identifiers(party):

@@ -13,11 +13,9 @@ from cocdesk.cases.domain.team import case_reports, message_reporter
 from cocdesk.cases.enums import OPEN_STATES, CaseState, Finding, MessageKind
 from cocdesk.cases.models import Case, Recusal
 from cocdesk.common import audit
-from cocdesk.orgs.models import Membership
 from cocdesk.orgs.rules import can
 from cocdesk.people.domain import registry
-from cocdesk.people.models import Identifier
-from cocdesk.people.normalise import member_identifiers
+from cocdesk.people.models import Identifier, MemberIdentifier
 
 from ..enums import LASTING_KINDS, DecisionRule, SanctionKind, Vote
 from ..models import Decision, DecisionVote, Sanction
@@ -95,11 +93,11 @@ def _conflicted_members(case, memberships, subjects):
     if subjects:
         organization = case.organization
         digests_of = {}
-        # As stored now: the names and handles a member is known by may have changed since the page was drawn.
-        for membership in Membership.objects.filter(pk__in=[m.pk for m in memberships]).select_related("user"):
-            digests_of[membership.pk] = {
-                registry.digest(organization, value) for value in member_identifiers(membership)
-            }
+        # As stored now (the keyed hashes the member's identifiers are kept as): the names and handles a member is
+        # known by may have changed since the page was drawn.
+        stored = MemberIdentifier.objects.filter(membership__in=[m.pk for m in memberships])
+        for membership_id, found in stored.values_list("membership_id", "digest"):
+            digests_of.setdefault(membership_id, set()).add(found)
         known = set(
             Identifier.objects.filter(
                 organization=organization,

@@ -1,33 +1,27 @@
 """Drafting a transparency report: the figures of a space's or a period's cases, protected (``protection.py``), and
 one prefilled line per case built from labels alone, never from what a report says.
 
-The figures are counted in the database (grouped counts, the waits as numbers), so a draft over a year of a large
-community costs a fixed number of queries; see bench/transparency.py."""
+The cases are read once (``tally.py``), so a draft over a year of a large community costs a fixed number of queries
+and no work per case beyond counting it; see bench/transparency.py."""
 
 import calendar
-from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case as Choose
-from django.db.models import Count, F, Value, When
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cocdesk.cases.enums import CaseState, Finding
-from cocdesk.cases.models import Case, Report
+from cocdesk.cases.enums import Finding
+from cocdesk.cases.models import Case
 from cocdesk.common import audit
 from cocdesk.orgs.access import access_for
 from cocdesk.orgs.rules import can
-from cocdesk.people.enums import PartyRole
-from cocdesk.people.models import CaseParty
-from cocdesk.sanctions.enums import AppealState, SanctionKind, SanctionState
-from cocdesk.sanctions.models import Appeal, Decision, Sanction
+from cocdesk.sanctions.enums import AppealState, SanctionKind
 
 from ..models import TransparencyReport
 from . import protection
-from .statistics import DAY, HOUR, acknowledgement_waits, follow_up_waits, month_starts, promises_kept
+from .statistics import DAY, HOUR, month_starts
+from .tally import Unindexed, prefers_table_order, tally_cases
 
 TITLE_MAX = 200
 RECUSED = "You are recused from a case in this period: ask another lead to draft or review this report."
@@ -46,16 +40,22 @@ def _day_start(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def scope_cases(organization, *, space, period_start, period_end):
+def scope_cases(organization, *, space, period_start, period_end, in_table_order=False):
     """Every case of the report: received in the period (whole days, the site's time zone), of the space if any.
-    Merged duplicates are in it (their reports count); erased cases are not (counts leave them out)."""
+    Merged duplicates are in it (their reports count); erased cases are not (counts leave them out).
+    ``in_table_order``: the same cases, asked so that SQLite reads the table through rather than through an index
+    (see ``tally.prefers_table_order``)."""
     cases = Case.objects.filter(
-        organization=organization,
         received_at__gte=_day_start(period_start),
         received_at__lt=_day_start(period_end + timedelta(days=1)),
         is_erased=False,
     )
-    return cases.filter(space=space) if space is not None else cases
+    owners = {"organization_id": organization.pk, **({"space_id": space.pk} if space is not None else {})}
+    if in_table_order:
+        return cases.alias(**{f"{name}_unindexed": Unindexed(name) for name in owners}).filter(
+            **{f"{name}_unindexed": value for name, value in owners.items()}
+        )
+    return cases.filter(**owners)
 
 
 def _months(first, last):
@@ -93,116 +93,91 @@ def _label_order(counts, order):
     return {label: counts[label] for label in [*known, *sorted(set(counts) - set(known))]}
 
 
-def _grouped(queryset, field):
-    return dict(queryset.order_by().values(field).annotate(count=Count("pk")).values_list(field, "count"))
-
-
-def _people_reported(counted):
-    """Distinct people: the reported parties of the cases, else their decisions' subjects; a case with neither
-    recorded counts as one (every report is about someone's conduct, named or not)."""
-    parties = CaseParty.objects.filter(case__in=counted, role=PartyRole.REPORTED).annotate(
-        who=Coalesce("person__merged_into_id", "person_id")
-    )
-    subjects = Decision.subjects.through.objects.filter(decision__case__in=counted, decision__is_current=True).annotate(
-        case_id=F("decision__case_id"), who=Coalesce("person__merged_into_id", "person_id")
-    )
-    people, cases_with_people = set(), set()
-    for case_id, who in [*parties.values_list("case_id", "who"), *subjects.values_list("case_id", "who")]:
-        people.add(who)
-        cases_with_people.add(case_id)
-    return people, cases_with_people
+def _labelled(counts, choices):
+    return {choices(value).label: count for value, count in counts.items()}
 
 
 def compute_figures(organization, *, space, period_start, period_end):
     """(figures, lines) of the report's cases, protected with the organization's threshold."""
     threshold = organization.small_count_threshold
-    cases = scope_cases(organization, space=space, period_start=period_start, period_end=period_end)
-    counted = cases.exclude(state=CaseState.MERGED)
-    case_count = counted.count()
-    report_count = Report.objects.filter(case__in=cases).count()
-    people, cases_with_people = _people_reported(counted)
+    in_table_order = prefers_table_order(
+        organization, _day_start(period_start), _day_start(period_end + timedelta(days=1))
+    )
+    cases = scope_cases(
+        organization, space=space, period_start=period_start, period_end=period_end, in_table_order=in_table_order
+    )
+    starts = month_starts(period_start, period_end)
+    tally = tally_cases(organization, cases, since=_day_start(period_start), month_starts=starts)
 
-    categories = _grouped(counted, "category")
+    categories = dict(tally.categories)
     if "" in categories:
         categories[UNCATEGORISED] = categories.get(UNCATEGORISED, 0) + categories.pop("")
-    categories = _label_order(categories, organization.categories)
-    findings = {
-        Finding(value).label: count for value, count in _grouped(counted.exclude(violation=""), "violation").items()
-    }
-    findings = _label_order(findings, Finding.labels)
-    sanctions = Sanction.objects.filter(decision__case__in=counted, decision__is_current=True).exclude(
-        state=SanctionState.MODIFIED
-    )
-    actions = {SanctionKind(kind).label: count for kind, count in _grouped(sanctions, "kind").items()}
-    actions = _label_order(actions, SanctionKind.labels)
-    appeals = _grouped(Appeal.objects.filter(notice__decision__case__in=counted), "state")
-    appeals = _label_order({AppealState(state).label: count for state, count in appeals.items()}, AppealState.labels)
-
     tables = {
-        "by_category": protection.protected_rows(categories, threshold),
-        "by_finding": protection.protected_rows(findings, threshold, other_label=OTHER_FINDINGS),
-        "by_action": protection.protected_rows(actions, threshold, other_label=OTHER_ACTIONS),
-        "appeals": protection.protected_rows(appeals, threshold, other_label=OTHER_OUTCOMES),
+        "by_category": protection.protected_rows(_label_order(categories, organization.categories), threshold),
+        "by_finding": protection.protected_rows(
+            _label_order(_labelled(tally.findings, Finding), Finding.labels), threshold, other_label=OTHER_FINDINGS
+        ),
+        "by_action": protection.protected_rows(
+            _label_order(_labelled(tally.actions, SanctionKind), SanctionKind.labels),
+            threshold,
+            other_label=OTHER_ACTIONS,
+        ),
+        "appeals": protection.protected_rows(
+            _label_order(_labelled(tally.appeals, AppealState), AppealState.labels),
+            threshold,
+            other_label=OTHER_OUTCOMES,
+        ),
     }
-    acknowledgement = acknowledgement_waits(counted)
-    follow_up = follow_up_waits(counted)
-    kept = promises_kept(counted, organization, follow_up)
-    ack_median, ack_p90 = acknowledgement.summary(HOUR, enough=threshold)
-    follow_median, follow_p90 = follow_up.summary(DAY, enough=threshold)
+    window = organization.update_within_days * DAY
+    followed_up_in_time = sum(1 for wait in tally.follow_up.waits if wait <= window)
+    ack_median, ack_p90 = tally.acknowledgement.summary(HOUR, enough=threshold)
+    follow_median, follow_p90 = tally.follow_up.summary(DAY, enough=threshold)
     figures = {
         "threshold": threshold,
         "period": {"label": period_label(space, period_start, period_end)},
         "totals": {
-            "reports": protection.protect_count(report_count, threshold),
-            "cases": protection.protect_count(case_count, threshold),
-            "people_reported": protection.protect_count(len(people) + case_count - len(cases_with_people), threshold),
+            "reports": protection.protect_count(tally.reports, threshold),
+            "cases": protection.protect_count(tally.cases, threshold),
+            "people_reported": protection.protect_count(tally.people_reported, threshold),
         },
         **{key: protection.publish(rows, threshold) for key, rows in tables.items()},
         "timing": {
             "acknowledgement": {"median_hours": ack_median, "p90_hours": ack_p90},
             "follow_up": {"median_days": follow_median, "p90_days": follow_p90},
             "promises_kept": {
-                "acknowledged_in_time": protection.protect_count(kept["acknowledged_in_time"], threshold),
-                "followed_up_in_time": protection.protect_count(kept["followed_up_in_time"], threshold),
-                "of": protection.protect_count(case_count, threshold),
+                "acknowledged_in_time": protection.protect_count(tally.acknowledged_in_time, threshold),
+                "followed_up_in_time": protection.protect_count(followed_up_in_time, threshold),
+                "of": protection.protect_count(tally.cases, threshold),
             },
         },
     }
-    return figures, prefilled_lines(counted, tables, threshold, sanctions, period_start, period_end)
+    return figures, prefilled_lines(tally.line_keys, tables, threshold, starts)
 
 
 def _lower_first(text):
     return text[:1].lower() + text[1:]
 
 
-def prefilled_lines(counted, tables, threshold, sanctions, period_start, period_end):
+def prefilled_lines(line_keys, tables, threshold, starts):
     """One line per case, "<category>: <finding>; <actions>", in month order: labels only, and only labels the
-    figures publish as a number (a withheld one is said generically, so counting lines tells nothing more)."""
+    figures publish as a number (a withheld one is said generically, so counting lines tells nothing more).
+    ``line_keys``: {(month index, category, violation, sanction kinds): cases}; each distinct line is written once."""
     shown = {key: protection.published_labels(rows, threshold) for key, rows in tables.items()}
-    kinds = defaultdict(set)
-    for case_id, kind in sanctions.values_list("decision__case_id", "kind"):
-        kinds[case_id].add(SanctionKind(kind).label)
-    starts = month_starts(period_start, period_end)
-    # The month of each case as an index into ``starts``, by comparisons on the indexed column (no per-row function).
-    month_of = Choose(
-        *[When(received_at__lt=start, then=Value(index)) for index, start in enumerate(starts[1:-1])],
-        default=Value(len(starts) - 2),
-    )
-    rows = counted.order_by().annotate(month_index=month_of)
-    lines = []
-    for case_id, category, violation, index in rows.values_list("pk", "category", "violation", "month_index"):
-        year, month = starts[index].year, starts[index].month
+    months = [f"{calendar.month_name[start.month]} {start.year}" for start in starts[:-1]]
+    written = []
+    for (month, category, violation, kinds), count in line_keys.items():
         category_label = shown["by_category"].get(category or UNCATEGORISED) or WITHHELD_CATEGORY
         if violation:
             finding = shown["by_finding"].get(Finding(violation).label)
             finding = _lower_first(finding) if finding else WITHHELD_FINDING
         else:
             finding = NO_FINDING
-        actions = sorted({_lower_first(shown["by_action"].get(kind) or WITHHELD_ACTION) for kind in kinds[case_id]})
-        text = f"{category_label}: {finding}; {', '.join(actions) or NO_ACTION}"
-        lines.append(((year, month), text))
-    lines.sort()
-    return [{"text": text, "month": f"{calendar.month_name[month]} {year}"} for (year, month), text in lines]
+        actions = sorted(
+            {_lower_first(shown["by_action"].get(SanctionKind(kind).label) or WITHHELD_ACTION) for kind in kinds}
+        )
+        written.append((month, f"{category_label}: {finding}; {', '.join(actions) or NO_ACTION}", count))
+    written.sort()
+    return [{"text": text, "month": months[month]} for month, text, count in written for _ in range(count)]
 
 
 def clean_title(title):

@@ -52,35 +52,44 @@ def _check_member(report, user):
     check_drafter(report.organization, user, space=report.space, cases=cases)
 
 
-def clean_lines(report, texts):
-    """The edited lines: one text per line of the draft, in order, keeping each line's month; an emptied line is
-    left out (the team decided to say nothing of that case)."""
-    if len(texts) != len(report.lines):
+def clean_lines(report, texts, *, start=0, of=None):
+    """The draft's lines with ``texts`` in place of the lines from index ``start`` on (a page of them, or all when
+    ``of`` is None), each keeping its month and its place; an emptied line is left out of what is published (the
+    team decided to say nothing of that case). ``of``: how many lines the draft held when the page was shown."""
+    total = len(report.lines)
+    if of is None:
+        fits = start == 0 and len(texts) == total
+    else:
+        fits = of == total and start >= 0 and start + len(texts) <= total
+    if not fits:
         raise ValidationError("The lines changed while you edited them: reload the page and edit them again.")
-    lines = []
-    for line, text in zip(report.lines, texts, strict=True):
+    edited = []
+    for line, text in zip(report.lines[start : start + len(texts)], texts, strict=True):
         text = " ".join((text or "").split())
         if len(text) > LINE_MAX:
             raise ValidationError(f"Keep each line under {LINE_MAX} characters.")
-        lines.append({"text": text, "month": line.get("month", "")})
-    return lines
+        edited.append({"text": text, "month": line.get("month", "")})
+    return [*report.lines[:start], *edited, *report.lines[start + len(texts) :]]
 
 
-def update_draft(report, *, by, title, narrative, lines):
+def update_draft(report, *, by, title, narrative, lines, lines_from=0, line_count=None):
     """Saves the team's words. Words the check finds are refused before they are stored: a report's text is not
-    sealed, so an identifier must never reach it. ``lines``: the texts of the draft's lines, in order."""
+    sealed, so an identifier must never reach it. ``lines``: the texts of the draft's lines, in order, from index
+    ``lines_from`` on when ``line_count`` (the number of lines the draft held when they were shown) is given."""
     _require(by, "transparency.edit_report", report)
     _check_member(report, by)
     title = clean_title(title)
     narrative = (narrative or "").strip()
     if len(narrative) > NARRATIVE_MAX:
         raise ValidationError(f"Keep the narrative under {NARRATIVE_MAX:,} characters.")
-    edited = clean_lines(report, lines)
+    edited = clean_lines(report, lines, start=lines_from, of=line_count)
     hits = identifying_details(report, by=by, title=title, narrative=narrative, lines=edited)
     if hits:
         raise IdentifyingDetailsFound(hits)
     with transaction.atomic():
         locked = _locked(report, ReportState.DRAFT)
+        if len(locked.lines) != len(report.lines):
+            raise ValidationError("The lines changed while you edited them: reload the page and edit them again.")
         locked.title, locked.narrative, locked.lines = title, narrative, edited
         locked.save(update_fields=["title", "narrative", "lines", "updated_at"])
         audit.record("transparency.edited", actor=by, organization=locked.organization, report=locked.pk)

@@ -1,0 +1,150 @@
+"""Statements of the hot paths (a reporter's submission above all), built and compiled once per worker.
+
+Building a queryset and compiling it to SQL costs the ORM several times what running the statement costs SQLite or
+PostgreSQL on a small indexed read or insert. A ``PreparedQuery`` builds its queryset once per database connection
+from stand-in values, keeps the SQL, and runs it with each call's own values put in the stand-ins' places. Rows come
+back as the queryset's ``values_list`` would give them: the same converters (dates, booleans, JSON) are applied.
+Only equality-style parameters can be stand-ins: a value the ORM would expand (a list for ``__in``) or rewrite
+(a pattern for ``__contains``) cannot, and a stand-in missing from the compiled parameters is refused at once.
+
+``PreparedInsert`` saves new rows as ``bulk_create`` does, with the INSERT's text kept per number of rows.
+"""
+
+import secrets
+import weakref
+
+from django.db import connections, router
+from django.db.models.sql import UpdateQuery
+
+# Values no caller could pass by chance, so each one is found again among the compiled parameters.
+_INT_STAND_IN_BASE = -7_707_707_707_000
+
+
+def _stand_in(kind, number):
+    if kind is int:
+        return _INT_STAND_IN_BASE - number
+    if kind is str:
+        return f"stand-in-{number}-{secrets.token_hex(12)}"
+    raise TypeError(f"a stand-in is an int or a str, not {kind!r}")
+
+
+class PreparedQuery:
+    """``build(*values)`` returns a queryset ending in ``values_list``; ``kinds`` are the types of its values."""
+
+    def __init__(self, build, *kinds):
+        self._build = build
+        self._kinds = kinds
+        self._stand_ins = [_stand_in(kind, number) for number, kind in enumerate(kinds)]
+        # Per connection object: each thread has its own, and the converters are bound to it.
+        self._compiled = weakref.WeakKeyDictionary()
+
+    def _compile(self, connection, using):
+        built = self._build(*self._stand_ins)
+        compiler = getattr(built, "query", built).get_compiler(using)
+        sql, params = compiler.as_sql()
+        slots = [self._stand_ins.index(param) if param in self._stand_ins else None for param in params]
+        missing = set(range(len(self._stand_ins))) - set(slots)
+        if missing:
+            raise ValueError(f"values {sorted(missing)} of this prepared query are not parameters of its SQL")
+        selected = getattr(compiler, "select", None) or []
+        converters = compiler.get_converters([expression for expression, _sql, _alias in selected])
+        compiled = self._compiled[connection] = (compiler, sql, params, slots, converters)
+        return compiled
+
+    def _statement(self, values, using):
+        """(compiled, connection, SQL, parameters) for these values."""
+        if len(values) != len(self._kinds):
+            raise TypeError(f"this query takes {len(self._kinds)} values, not {len(values)}")
+        connection = connections[using]
+        compiled = self._compiled.get(connection) or self._compile(connection, using)
+        _compiler, sql, params, slots, _converters = compiled
+        values = [kind(value) for kind, value in zip(self._kinds, values, strict=True)]
+        return (
+            compiled,
+            connection,
+            sql,
+            [param if at is None else values[at] for param, at in zip(params, slots, strict=True)],
+        )
+
+    def rows(self, *values, using="default"):
+        """The rows for these values, as a list of tuples."""
+        (compiler, *_rest, converters), connection, sql, params = self._statement(values, using)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if converters:
+            return [tuple(row) for row in compiler.apply_converters(rows, converters)]
+        return rows
+
+    def execute(self, *values, using="default"):
+        """Runs a statement that returns no rows (see ``update_query``); returns the number of rows it changed."""
+        _compiled, connection, sql, params = self._statement(values, using)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+
+def update_query(queryset, **values):
+    """The UPDATE that ``queryset.update(**values)`` would run, for a ``PreparedQuery`` to build."""
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    return query
+
+
+class PreparedInsert:
+    """Inserts new rows of ``model`` as ``bulk_create`` does: every column but the automatic primary key, each value
+    prepared by its field (``pre_save`` fills ``auto_now_add``), the keys read back into the objects. No signals are
+    sent, as with ``bulk_create``: use it for models whose ``save`` does nothing more than save."""
+
+    def __init__(self, model):
+        self.model = model
+        meta = model._meta
+        self.fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+        self._statements = weakref.WeakKeyDictionary()
+
+    def _statement(self, connection, count):
+        known = self._statements.setdefault(connection, {})
+        if count not in known:
+            ops, meta = connection.ops, self.model._meta
+            columns = ", ".join(ops.quote_name(field.column) for field in self.fields)
+            values = ops.bulk_insert_sql(self.fields, [["%s"] * len(self.fields)] * count)
+            returning, _params = ops.return_insert_columns([meta.pk])
+            known[count] = f"{ops.insert_statement()} {ops.quote_name(meta.db_table)} ({columns}) {values} {returning}"
+        return known[count]
+
+    def insert(self, objects, *, using=None):
+        """Saves ``objects`` (new instances of the model) and returns them."""
+        objects = list(objects)
+        using = using or router.db_for_write(self.model)
+        connection = connections[using]
+        if not objects:
+            return objects
+        if not connection.features.can_return_rows_from_bulk_insert:
+            return self.model.objects.using(using).bulk_create(objects)
+        rows = []
+        for instance in objects:
+            instance._prepare_related_fields_for_save(operation_name="bulk_create")
+            values = [field.pre_save(instance, add=True) for field in self.fields]
+            if any(hasattr(value, "resolve_expression") for value in values):
+                # An expression needs the ORM to compile it.
+                return self.model.objects.using(using).bulk_create(objects)
+            rows.append(
+                [field.get_db_prep_save(value, connection) for field, value in zip(self.fields, values, strict=True)]
+            )
+        batch = connection.ops.bulk_batch_size(self.fields, objects) or len(objects)
+        pk_name = self.model._meta.pk.attname
+        with connection.cursor() as cursor:
+            for start in range(0, len(objects), batch):
+                chunk = rows[start : start + batch]
+                cursor.execute(self._statement(connection, len(chunk)), [value for row in chunk for value in row])
+                keys = connection.ops.fetch_returned_insert_rows(cursor)
+                for instance, (key,) in zip(objects[start : start + batch], keys, strict=True):
+                    setattr(instance, pk_name, key)
+                    instance._state.adding = False
+                    instance._state.db = using
+        return objects
+
+
+def field_names(model, *, leave_out=()):
+    """The attribute names of ``model``'s columns, for ``values_list`` and ``Model.from_db``."""
+    return [field.attname for field in model._meta.concrete_fields if field.name not in leave_out]

@@ -1,0 +1,93 @@
+"""Prepared statements give what the ORM gives: the same rows (converted alike), the same saved objects."""
+
+import pytest
+from django.utils import timezone
+
+from cocdesk.cases.models import Case
+from cocdesk.common.models import AuditEvent
+from cocdesk.common.prepared import PreparedInsert, PreparedQuery, field_names, update_query
+from cocdesk.orgs.models import Organization, Space
+from tests.factories import OrganizationFactory, SpaceFactory, report_case
+
+ORGANIZATION_FIELDS = field_names(Organization)
+by_slug = PreparedQuery(lambda slug: Organization.objects.filter(slug=slug).values_list(*ORGANIZATION_FIELDS), str)
+active_spaces = PreparedQuery(
+    lambda organization_id: (
+        Space.objects.filter(organization_id=organization_id, is_active=True)
+        .order_by("pk")
+        .values_list("pk", "name", "is_active", "created_at")
+    ),
+    int,
+)
+rename_space = PreparedQuery(lambda pk, name: update_query(Space.objects.filter(pk=pk), name=name), int, str)
+
+
+@pytest.mark.django_db
+def test_rows_are_those_of_values_list_for_each_call_s_values():
+    first, second = OrganizationFactory(), OrganizationFactory()
+    for organization in (first, second, first):
+        (row,) = by_slug.rows(organization.slug)
+        assert row == Organization.objects.filter(pk=organization.pk).values_list(*ORGANIZATION_FIELDS).get()
+        assert Organization.from_db("default", ORGANIZATION_FIELDS, row) == organization
+    assert by_slug.rows("no-such-organization") == []
+
+
+@pytest.mark.django_db
+def test_converters_apply_as_in_the_orm():
+    organization = OrganizationFactory()
+    SpaceFactory(organization=organization, name="Hall A")
+    SpaceFactory(organization=organization, name="Gone", is_active=False)
+    rows = active_spaces.rows(organization.pk)
+    expected = list(
+        Space.objects.filter(organization=organization, is_active=True)
+        .order_by("pk")
+        .values_list("pk", "name", "is_active", "created_at")
+    )
+    assert rows == expected
+    (_pk, _name, is_active, created_at) = rows[0]
+    assert is_active is True and timezone.is_aware(created_at)
+
+
+@pytest.mark.django_db
+def test_an_update_changes_only_its_row():
+    organization = OrganizationFactory()
+    kept, renamed = SpaceFactory(organization=organization), SpaceFactory(organization=organization)
+    assert rename_space.execute(renamed.pk, "New name") == 1
+    renamed.refresh_from_db()
+    assert renamed.name == "New name"
+    assert Space.objects.get(pk=kept.pk).name == kept.name
+
+
+def test_a_value_that_is_not_a_parameter_is_refused():
+    ignoring = PreparedQuery(lambda slug: Organization.objects.values_list("pk"), str)
+    with pytest.raises(ValueError, match="not parameters"):
+        ignoring.rows("anything")
+
+
+@pytest.mark.django_db
+def test_an_insert_saves_rows_as_bulk_create_does():
+    case, _receipt = report_case(OrganizationFactory())
+    events = [
+        AuditEvent(action=f"test.event{n}", case=case, organization_id=case.organization_id, detail={"n": n})
+        for n in range(3)
+    ]
+    for number, event in enumerate(events):
+        event.created_at = timezone.now()
+        event.previous_hash, event.hash = f"{number:064x}", f"{number + 1:064x}"
+    saved = PreparedInsert(AuditEvent).insert(events)
+    assert [event.pk for event in saved] == sorted(event.pk for event in saved)
+    assert all(not event._state.adding for event in saved)
+    stored = AuditEvent.objects.filter(pk__in=[event.pk for event in saved]).order_by("pk")
+    assert [(event.action, event.detail, event.case_id) for event in stored] == [
+        (f"test.event{n}", {"n": n}, case.pk) for n in range(3)
+    ]
+    assert PreparedInsert(Case).insert([]) == []
+
+
+@pytest.mark.django_db
+def test_an_insert_fills_what_the_fields_fill_on_saving():
+    organization = OrganizationFactory()
+    spaces = PreparedInsert(Space).insert(Space(organization=organization, name=f"Room {n}") for n in range(2))
+    for space in spaces:
+        stored = Space.objects.get(pk=space.pk)
+        assert stored.name == space.name and stored.created_at == space.created_at is not None
