@@ -4,10 +4,12 @@ from django import forms
 from django.db.models import Q
 
 from cocdesk.common.fields import SafeModelChoiceField, SafeModelMultipleChoiceField
-from cocdesk.orgs.models import Membership
+from cocdesk.common.forms_rendering import SharedWhenBlank
+from cocdesk.common.prepared import PreparedQuery
+from cocdesk.orgs.models import Membership, Space
 from cocdesk.orgs.models.template import fill_ins_left
 
-from .domain.queries import members_who_may_see
+from .domain.queries import member_choices, members_who_may_see
 from .enums import Finding, MessageKind
 from .forms import YES_NO
 
@@ -19,7 +21,7 @@ TEAM_MESSAGE_KINDS = [
 ]
 
 
-class TeamMessageForm(forms.Form):
+class TeamMessageForm(SharedWhenBlank, forms.Form):
     kind = forms.ChoiceField(label="Kind", choices=TEAM_MESSAGE_KINDS, initial=MessageKind.OTHER, required=False)
     body = forms.CharField(
         label="Message to the reporter",
@@ -66,14 +68,31 @@ class TriageForm(forms.Form):
         organization = case.organization
         self.fields["category"].choices = [("", "Not categorised"), *[(c, c) for c in organization.categories]]
         # An archived space is no longer offered, but a case filed under one keeps it.
-        self.fields["space"].queryset = organization.spaces.filter(Q(is_active=True) | Q(pk=case.space_id))
+        if self.is_bound:
+            self.fields["space"].queryset = organization.spaces.filter(Q(is_active=True) | Q(pk=case.space_id))
+        else:
+            self.fields["space"].choices = [("", self.fields["space"].empty_label), *offered_spaces(case)]
 
     def answers(self):
         names = ("what_happened", "violation", "bad_actor", "ongoing", "physical_danger")
         return {name: self.cleaned_data[name] for name in names}
 
 
-class NoteForm(forms.Form):
+def _offered_spaces_query(organization_id, space_id):
+    spaces = Space.objects.filter(organization_id=organization_id).filter(Q(is_active=True) | Q(pk=space_id))
+    return spaces.values_list("pk", "name")
+
+
+_offered_spaces = PreparedQuery(_offered_spaces_query, int, int)
+
+
+def offered_spaces(case):
+    """[(space id, name)] the triage form offers: the organization's active spaces and the case's own."""
+    # No case has space 0: the same statement serves cases without a space.
+    return _offered_spaces.rows(case.organization_id, case.space_id or 0)
+
+
+class NoteForm(SharedWhenBlank, forms.Form):
     body = forms.CharField(
         label="Internal note (the reporter never sees it)",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -82,7 +101,7 @@ class NoteForm(forms.Form):
     )
 
 
-class ImmediateActionForm(forms.Form):
+class ImmediateActionForm(SharedWhenBlank, forms.Form):
     description = forms.CharField(
         label="What you did to keep people safe",
         help_text="For example: the talk was stopped, venue security was called, the person was removed.",
@@ -102,9 +121,13 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignees"].queryset = members_who_may_see(case)
+        if self.is_bound:
+            self.fields["assignees"].queryset = members_who_may_see(case)
+        else:
+            # Shown, not validated: the choices as plain rows from a prepared statement, no member built per box.
+            self.fields["assignees"].choices = member_choices(case)
         self.fields["assignees"].label_from_instance = lambda membership: membership.display_name
 
 
-class MergeForm(forms.Form):
+class MergeForm(SharedWhenBlank, forms.Form):
     into = forms.CharField(label="Merge this case into case (reference)", max_length=32)

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.timezone import template_localtime
 from jinja2 import Environment, Undefined
 
+from .forms_rendering import field_groups
+
 
 def url(name, *args):
     return reverse(name, args=args)
@@ -30,7 +32,7 @@ def environment(**options):
     options["undefined"] = Undefined
     options.pop("autoescape", None)
     env = Environment(autoescape=True, **options)
-    env.globals.update(url=url, static=static)
+    env.globals.update(url=url, static=static, field_groups=field_groups)
     env.filters.update(
         date=date,
         linebreaksbr=linebreaksbr,

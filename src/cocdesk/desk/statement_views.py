@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import View
 
+from cocdesk.common.forms_rendering import SharedWhenBlank
 from cocdesk.orgs.rules import can
 from cocdesk.sanctions.domain import statements
 from cocdesk.sanctions.models import PublicStatement
@@ -15,7 +16,7 @@ from .access import OrganizationPermissionMixin
 from .case_views import CaseActionView
 
 
-class StatementForm(forms.Form):
+class StatementForm(SharedWhenBlank, forms.Form):
     title = forms.CharField(
         label="Title",
         max_length=statements.TITLE_MAX,

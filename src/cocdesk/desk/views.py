@@ -9,8 +9,8 @@ from django.views.generic import DetailView
 
 from cocdesk.cases.domain import team
 from cocdesk.cases.domain.deadlines import time_left
+from cocdesk.cases.domain.visible import visible_case
 from cocdesk.cases.enums import OPEN_STATES, MessageKind
-from cocdesk.cases.models import Case
 from cocdesk.cases.work_forms import (
     AssignForm,
     ImmediateActionForm,
@@ -40,14 +40,9 @@ class RefuseWritesOnErasedCaseMixin:
 class CaseMixin(VerifiedMemberRequiredMixin, NotFoundWhenDeniedMixin, RefuseWritesOnErasedCaseMixin):
     def get_object(self, queryset=None):
         if not hasattr(self, "_case"):
-            # A case outside the member's sight is a 404 before any predicate runs.
-            found = (
-                Case.objects.visible_to(self.request.user)
-                # Not merged_into: a whole second case row on every page, read by the few merged cases alone.
-                .select_related("organization", "space")
-                .filter(reference=self.kwargs["reference"])
-                .first()
-            )
+            # A case outside the member's sight is a 404 before any predicate runs. Not merged_into: a whole second
+            # case row on every page, read by the few merged cases alone.
+            found = visible_case(self.request.user, self.kwargs["reference"])
             if found is None:
                 # The same words as a denied predicate: in every mode, missing and denied read alike.
                 raise Http404("Not found")

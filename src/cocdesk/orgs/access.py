@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from django.apps import apps
 
+from cocdesk.common.prepared import PreparedQuery
+
 _request_scope = ContextVar("cocdesk_access_scope", default=None)
 
 
@@ -83,14 +85,53 @@ def load_grants(memberships):
     return rows
 
 
-def _load(user):
+def _memberships_query(user_id):
     Membership = apps.get_model("orgs", "Membership")
+    return (
+        Membership.objects.active()
+        .filter(user_id=user_id)
+        .values_list("pk", "organization_id", "is_staff_member", "is_responder", "is_lead", "is_admin", "is_fallback")
+    )
+
+
+def _space_links_query(user_id):
+    Membership = apps.get_model("orgs", "Membership")
+    links = Membership.spaces.through.objects.filter(membership__user_id=user_id)
+    return links.values_list("membership_id", "space_id")
+
+
+def _recusals_query(user_id):
     Recusal = apps.get_model("cases", "Recusal")
-    memberships = load_grants(Membership.objects.active().filter(user_id=user.pk))
-    if not memberships:
+    return Recusal.objects.filter(is_active=True, membership__user_id=user_id).values_list("case_id")
+
+
+# Every request of a member reads these three: compiled once per worker.
+_memberships = PreparedQuery(_memberships_query, int)
+_space_links = PreparedQuery(_space_links_query, int)
+_recusals = PreparedQuery(_recusals_query, int)
+
+
+def _load(user):
+    rows = _memberships.rows(user.pk)
+    if not rows:
         return NO_ACCESS
-    recused = Recusal.objects.filter(is_active=True, membership__user_id=user.pk).values_list("case_id", flat=True)
-    return MemberAccess(grants=grants_of(memberships), recused_case_ids=frozenset(recused))
+    spaces = {}
+    for membership_id, space_id in _space_links.rows(user.pk):
+        spaces.setdefault(membership_id, set()).add(space_id)
+    grants = {}
+    for membership_id, organization_id, staff, responder, lead, admin, fallback in rows:
+        grants[organization_id] = Grant(
+            membership_id=membership_id,
+            organization_id=organization_id,
+            is_staff_member=staff,
+            is_responder=responder,
+            is_lead=lead,
+            is_admin=admin,
+            is_fallback=fallback,
+            space_ids=frozenset(spaces[membership_id]) if membership_id in spaces else None,
+        )
+    recused = frozenset(case_id for (case_id,) in _recusals.rows(user.pk))
+    return MemberAccess(grants=grants, recused_case_ids=recused)
 
 
 def access_for(user):

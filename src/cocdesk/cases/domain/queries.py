@@ -5,6 +5,7 @@ Sight itself is defined once, in ``rules.grant_sees_case``; ``Case.objects.visib
 
 from django.db.models import Exists, OuterRef, Q
 
+from cocdesk.common.prepared import PreparedQuery
 from cocdesk.orgs.models import Membership
 
 from ..enums import OPEN_STATES, CaseState
@@ -22,17 +23,43 @@ def _space_scope(space_id):
 
 def members_who_may_see(case):
     """Every active member who may see ``case``, in one query: the recipients of its notifications."""
+    return _members_who_may_see(case.organization_id, case.pk, case.space_id, under_fallback=case.under_fallback)
+
+
+def _members_who_may_see(organization_id, case_id, space_id, *, under_fallback):
     roles = Q(is_responder=True) | Q(is_lead=True)
-    if case.under_fallback:
+    if under_fallback:
         roles |= Q(is_fallback=True)
-    recused = Recusal.objects.filter(is_active=True, case_id=case.pk, membership_id=OuterRef("pk"))
+    recused = Recusal.objects.filter(is_active=True, case_id=case_id, membership_id=OuterRef("pk"))
     return (
         Membership.objects.active()
-        .filter(organization_id=case.organization_id)
-        .filter(roles, _space_scope(case.space_id))
+        .filter(organization_id=organization_id)
+        .filter(roles, _space_scope(space_id))
         .exclude(Exists(recused))
         .select_related("user")
     )
+
+
+# (under fallback, has a space) -> the statement of member_choices
+_member_choices = {}
+
+
+def member_choices(case):
+    """[(membership id, display name)] of ``members_who_may_see(case)``, in its order, from a statement compiled
+    once per worker for each of the four shapes."""
+    shape = (case.under_fallback, case.space_id is not None)
+    prepared = _member_choices.get(shape)
+    if prepared is None:
+
+        def build(organization_id, case_id, *space_id):
+            space = space_id[0] if space_id else None
+            found = _members_who_may_see(organization_id, case_id, space, under_fallback=shape[0])
+            return found.values_list("pk", "display_name")
+
+        kinds = (int, int, int) if shape[1] else (int, int)
+        prepared = _member_choices[shape] = PreparedQuery(build, *kinds)
+    values = (case.organization_id, case.pk, case.space_id) if shape[1] else (case.organization_id, case.pk)
+    return prepared.rows(*values)
 
 
 def members_who_may_lead(case):

@@ -1,7 +1,7 @@
 """What the team reads on a case, and its messages to reporters."""
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from cocdesk.common import audit
@@ -13,8 +13,8 @@ from cocdesk.orgs.rules import can
 from ..enums import CaseState, Channel, MessageDirection, MessageKind
 from ..forms import ReportForm
 from ..models import Case, Message, Report
+from . import case_reads, reporter_mail
 from . import content as sealed
-from . import reporter_mail
 from .deadlines import update_due
 from .email_intake import describe_attachments
 from .workflow import require
@@ -34,17 +34,9 @@ def read_case(case, *, reader):
     """Decrypts every report, message, note and immediate action the members the rules allowed may read, and
     audits the read. A fixed number of queries, whatever the number of reports and messages."""
     reports = []
-    loaded = case_reports(case).prefetch_related(
-        Prefetch("messages", queryset=Message.objects.select_related("author").order_by("created_at", "pk")),
-        "attachments",
-    )
-    loaded = list(loaded)
+    loaded = case_reads.reports_with_messages(case)
     deliveries = mail_deliveries([message for report in loaded for message in report.messages.all()])
     for report in loaded:
-        if report.case_id == case.pk:
-            report.case = case  # one instance per case: its data key is unwrapped once
-        for item in [*report.messages.all(), *report.attachments.all()]:
-            item.case = report.case
         reports.append(
             {
                 "report": report,
@@ -58,14 +50,14 @@ def read_case(case, *, reader):
         )
     notes = [
         {"note": note, "body": sealed.unseal(case, "note", note.sealed_body)["body"]}
-        for note in case.notes.select_related("author")
+        for note in case_reads.notes_of(case)
     ]
     actions = [
         {
             "action": action,
             "description": sealed.unseal(case, "immediate-action", action.sealed_description)["description"],
         }
-        for action in case.immediate_actions.select_related("taken_by", "reviewed_by")
+        for action in case_reads.immediate_actions_of(case)
     ]
     triage = sealed.unseal(case, "triage", case.sealed_triage) if case.sealed_triage else None
     audit.record("case.opened", actor=reader, case=case)
@@ -132,7 +124,7 @@ def case_team_panel(case, *, viewer):
 
     is_lead = can(viewer, "cases.manage_recusals", case)
     panel = {
-        "recusals": case.recusals.filter(is_active=True).select_related("membership"),
+        "recusals": case_reads.active_recusals(case),
         "under_fallback": case.under_fallback,
         "can_manage_recusals": is_lead,
         "audit_trail": None,

@@ -8,25 +8,43 @@ from cocdesk.orgs.access import access_for
 from ..enums import CaseState, Channel, Finding
 
 
+def sight_terms(user):
+    """The member's sight as plain values: ([(organization id, fallback only, space ids or None)], recused case
+    ids), from their access snapshot."""
+    access = access_for(user)
+    terms = []
+    for grant in access.grants.values():
+        if grant.handles_cases:
+            fallback_only = False
+        elif grant.is_fallback:
+            fallback_only = True
+        else:
+            continue
+        space_ids = None if grant.space_ids is None else sorted(grant.space_ids)
+        terms.append((grant.organization_id, fallback_only, space_ids))
+    return terms, sorted(access.recused_case_ids)
+
+
+def sight_from_terms(terms, recused, path=""):
+    """The condition on the case reached through ``path`` for ``sight_terms``' values."""
+    sight = Q(**{f"{path}pk__in": []})
+    for organization_id, fallback_only, space_ids in terms:
+        roles = Q(**{f"{path}organization_id": organization_id})
+        if fallback_only:
+            roles &= Q(**{f"{path}under_fallback": True})
+        if space_ids is not None:
+            roles &= Q(**{f"{path}space_id__in": space_ids})
+        sight |= roles
+    if recused:
+        sight &= ~Q(**{f"{path}pk__in": recused})
+    return sight
+
+
 def sight_condition(user, path=""):
     """The condition ``Case.objects.visible_to`` applies, on the case reached through ``path`` (for example
     ``"notice__decision__case__"``): a list of another table filters on the case's own columns instead of an
     ``IN`` over every visible case."""
-    access = access_for(user)
-    sight = Q(**{f"{path}pk__in": []})
-    for grant in access.grants.values():
-        if grant.handles_cases:
-            roles = Q(**{f"{path}organization_id": grant.organization_id})
-        elif grant.is_fallback:
-            roles = Q(**{f"{path}organization_id": grant.organization_id, f"{path}under_fallback": True})
-        else:
-            continue
-        if grant.space_ids is not None:
-            roles &= Q(**{f"{path}space_id__in": sorted(grant.space_ids)})
-        sight |= roles
-    if access.recused_case_ids:
-        sight &= ~Q(**{f"{path}pk__in": sorted(access.recused_case_ids)})
-    return sight
+    return sight_from_terms(*sight_terms(user), path)
 
 
 class CaseQuerySet(models.QuerySet):

@@ -14,8 +14,8 @@ from cocdesk.sanctions.models import Decision
 
 from .. import matching
 from ..enums import IdentifierKind
-from ..models import CaseParty, Identifier, Person
-from . import registry
+from ..models import Identifier, Person
+from . import case_reads, registry
 from .patterns import involvement, leads_for, leads_to_ask
 
 # Fuzzy names are compared with the people of this many of the latest cases the member may see.
@@ -62,33 +62,26 @@ class PartyView:
 
 def case_people(case, viewer):
     """[PartyView] of ``case`` for ``viewer`` (who may see the case and handles its organization's people)."""
-    parties = list(
-        CaseParty.objects.filter(case=case).select_related("person").prefetch_related("identifiers").order_by("pk")
-    )
+    parties = case_reads.parties_of(case)
     if not parties:
         return []
     organization = case.organization
     own = {party.person_id for party in parties}
-    digests = {}
-    for person_id, digest in Identifier.objects.filter(person_id__in=sorted(own)).values_list("person_id", "digest"):
-        digests.setdefault(person_id, set()).add(digest)
+    digests = case_reads.own_digests(case)
     exact = {}  # own person id -> {other person id: {kinds}}
-    all_digests = sorted(set().union(*digests.values()))
     kinds_of = {
         identifier.digest: identifier.get_kind_display() for party in parties for identifier in party.identifiers.all()
     }
-    for other_id, digest in (
-        Identifier.objects.filter(organization=organization, digest__in=all_digests)
-        .exclude(person_id__in=sorted(own))
-        .values_list("person_id", "digest")
-    ):
+    for other_id, digest in case_reads.shared_digests(case):
         for person_id, known in digests.items():
             if digest in known:
                 exact.setdefault(person_id, {}).setdefault(other_id, set()).add(kinds_of.get(digest, "Identifier"))
     views = [PartyView(party=party, identifiers=_values(organization, party)) for party in parties]
     possible = _possible(case, viewer, views, exclude=own | {o for found in exact.values() for o in found})
     others = {o for found in exact.values() for o in found} | {o for found in possible.values() for o in found}
-    cases_of = involvement(own | others, excluding_case=case)
+    # The case's own people's other cases from prepared statements; the matches' (rarer) through the ORM.
+    cases_of = involvement(others, excluding_case=case) if others else {}
+    cases_of.update(case_reads.other_cases_of_own_people(case))
     every_case = set().union(set(), *cases_of.values())
     visible = {
         found.pk: found

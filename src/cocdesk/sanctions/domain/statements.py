@@ -13,6 +13,7 @@ from cocdesk.cases.domain import content as sealed
 from cocdesk.cases.domain.queries import members_who_may_see
 from cocdesk.cases.models import Recusal
 from cocdesk.common import audit
+from cocdesk.common.prepared_objects import PreparedObjects
 from cocdesk.notify.domain import notify_members, queue
 from cocdesk.notify.models import Notification
 from cocdesk.orgs.access import access_for
@@ -169,11 +170,21 @@ def _tell_admins(statement, case):
 # --- what the pages read -------------------------------------------------------------------------------------------
 
 
+_statements_of_case = PreparedObjects(
+    lambda case_id: (
+        PublicStatement.objects.filter(case_id=case_id)
+        .select_related("drafted_by", "approved_by")
+        .order_by("-created_at")
+    ),
+    int,
+)
+
+
 def statements_of_case(case):
     """The case page's list: every statement of the case with its draft's words. The case page audits its read."""
     if case.is_erased:
         return []
-    statements = list(case.public_statements.select_related("drafted_by", "approved_by").order_by("-created_at"))
+    statements = _statements_of_case.objects(case.pk)
     for statement in statements:
         statement.case = case
     return [{"statement": statement, **draft_of(statement)} for statement in statements]
