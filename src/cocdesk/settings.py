@@ -126,7 +126,7 @@ FORM_RENDERER = "cocdesk.common.forms_rendering.FormRenderer"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "cocdesk.common.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cocdesk.common.sessions.SessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -91,3 +91,58 @@ def test_an_insert_fills_what_the_fields_fill_on_saving():
     for space in spaces:
         stored = Space.objects.get(pk=space.pk)
         assert stored.name == space.name and stored.created_at == space.created_at is not None
+
+
+@pytest.mark.django_db
+def test_rows_of_plain_values_are_saved_as_model_instances_would_be():
+    from cocdesk.notify.models import Notification
+
+    case, _receipt = report_case(OrganizationFactory())
+    before = timezone.now()
+    common = {"organization_id": case.organization_id, "case_id": case.pk, "kind": "test", "subject": "Same subject"}
+    ids = PreparedInsert(Notification).insert_values(
+        [{**common, "body": f"Body {n}", "recipient_id": None} for n in range(3)]
+    )
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    stored = list(Notification.objects.filter(pk__in=ids).order_by("pk"))
+    assert [notice.body for notice in stored] == ["Body 0", "Body 1", "Body 2"]
+    for notice in stored:
+        # Left out: each field's default, and the time of the call for auto_now_add, as saving an instance gives.
+        assert (notice.channel, notice.state, notice.attempts, notice.last_error) == ("email", "pending", 0, "")
+        assert notice.case_id == case.pk and notice.subject == "Same subject" and notice.sent_at is None
+        assert before <= notice.created_at <= timezone.now() and before <= notice.next_attempt_at <= timezone.now()
+    assert len({notice.created_at for notice in stored}) == 1
+    assert PreparedInsert(Notification).insert_values([]) == []
+
+
+@pytest.mark.django_db
+def test_rows_of_plain_values_take_json_and_binary_columns_and_refuse_what_is_not_a_value():
+    from django.db.models import Value
+
+    case, _receipt = report_case(OrganizationFactory())
+    row = {"action": "test.values", "case_id": case.pk, "organization_id": case.organization_id}
+    row |= {"created_at": timezone.now(), "previous_hash": "0" * 64, "hash": "1" * 64, "detail": {"n": [1, 2]}}
+    (pk,) = PreparedInsert(AuditEvent).insert_values([row])
+    assert AuditEvent.objects.get(pk=pk).detail == {"n": [1, 2]}
+    with pytest.raises(TypeError, match="no columns"):
+        PreparedInsert(AuditEvent).insert_values([{**row, "hash": "2" * 64, "case": case}])
+    with pytest.raises(TypeError, match="plain values"):
+        PreparedInsert(AuditEvent).insert_values([{**row, "hash": "3" * 64, "action": Value("x")}])
+    assert not AuditEvent.objects.filter(hash__in=["2" * 64, "3" * 64]).exists()
+
+
+@pytest.mark.django_db
+def test_a_value_repeated_down_a_column_is_stored_in_every_row():
+    organization = OrganizationFactory()
+    when = timezone.now() - timezone.timedelta(days=1)
+    spaces = [Space(organization=organization, name=f"Hall {n}", kind="conference") for n in range(3)]
+    spaces += [Space(organization=organization, name=f"Annex {n}", is_active=False) for n in range(2)]
+    for space in spaces:
+        space.starts_on = when.date()
+    PreparedInsert(Space).insert(spaces)
+    stored = list(
+        Space.objects.filter(organization=organization).order_by("pk").values_list("name", "is_active", "starts_on")
+    )
+    assert stored == [(f"Hall {n}", True, when.date()) for n in range(3)] + [
+        (f"Annex {n}", False, when.date()) for n in range(2)
+    ]

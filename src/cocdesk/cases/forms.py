@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.db.models.query import EmptyQuerySet
 
 from cocdesk.common.fields import SafeModelChoiceField, SafeModelMultipleChoiceField, plausible_id
+from cocdesk.common.form_copies import CopiedCheaply
 from cocdesk.common.prepared import PreparedQuery, field_names
 from cocdesk.orgs.models import Membership, Organization, Space
 
@@ -243,6 +244,10 @@ class ReportForm(forms.Form):
                 answers.append((field.label, value or ""))
             described.append((title, answers))
         return described
+
+
+# The report form is the one a burst of reports builds again and again.
+ReportForm.base_fields = CopiedCheaply(ReportForm.base_fields)
 
 
 def reportable_spaces(organization):

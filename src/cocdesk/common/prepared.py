@@ -7,14 +7,19 @@ back as the queryset's ``values_list`` would give them: the same converters (dat
 Only equality-style parameters can be stand-ins: a value the ORM would expand (a list for ``__in``) or rewrite
 (a pattern for ``__contains``) cannot, and a stand-in missing from the compiled parameters is refused at once.
 
-``PreparedInsert`` saves new rows as ``bulk_create`` does, with the INSERT's text kept per number of rows.
+``PreparedInsert`` saves new rows as ``bulk_create`` does, with the INSERT's text kept per number of rows, from model
+instances or, cheaper still, from plain values (``insert_values``).
 """
 
+import datetime
+import enum
 import secrets
+import uuid
 import weakref
 
-from django.db import connections, router
+from django.db import connections, models, router
 from django.db.models.sql import UpdateQuery
+from django.utils import timezone
 
 # Values no caller could pass by chance, so each one is found again among the compiled parameters.
 _INT_STAND_IN_BASE = -7_707_707_707_000
@@ -100,6 +105,9 @@ class PreparedInsert:
         self.model = model
         meta = model._meta
         self.fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+        self._attnames_in_order = [field.attname for field in self.fields]
+        self._attnames = frozenset(self._attnames_in_order)
+        self._column_plan = None
         self._statements = weakref.WeakKeyDictionary()
 
     def _statement(self, connection, count):
@@ -128,21 +136,109 @@ class PreparedInsert:
             if any(hasattr(value, "resolve_expression") for value in values):
                 # An expression needs the ORM to compile it.
                 return self.model.objects.using(using).bulk_create(objects)
-            rows.append(
-                [field.get_db_prep_save(value, connection) for field, value in zip(self.fields, values, strict=True)]
-            )
-        batch = connection.ops.bulk_batch_size(self.fields, objects) or len(objects)
+            rows.append(values)
         pk_name = self.model._meta.pk.attname
+        keys = self._execute(connection, self._prepared(rows, connection))
+        for instance, key in zip(objects, keys, strict=True):
+            setattr(instance, pk_name, key)
+            instance._state.adding = False
+            instance._state.db = using
+        return objects
+
+    def insert_values(self, rows, *, using=None):
+        """Saves new rows given as dicts of column attribute names (``case_id``, not ``case``) to plain values, and
+        returns their primary keys in order, without making a model instance per row. A column left out takes what
+        the model would give it: its field's default, or for ``auto_now``/``auto_now_add`` (which, as on saving,
+        also replace a given value) the time of this call, one for all its rows. Values go through their fields'
+        preparation for the database as on saving; expressions are refused."""
+        rows = list(rows)
+        using = using or router.db_for_write(self.model)
+        connection = connections[using]
+        if not rows:
+            return []
+        columns = self._columns()
+        now = {attname: _now_for(field) for attname, field, stamped in columns if stamped}
+        values = []
+        for row in rows:
+            if not row.keys() <= self._attnames:
+                raise TypeError(f"{self.model.__name__} has no columns {sorted(row.keys() - self._attnames)}")
+            values.append(
+                [
+                    now[attname] if stamped else row[attname] if attname in row else field.get_default()
+                    for attname, field, stamped in columns
+                ]
+            )
+        if any(hasattr(value, "resolve_expression") for row in values for value in row):
+            raise TypeError("insert_values takes plain values, not expressions")
+        if not connection.features.can_return_rows_from_bulk_insert:
+            objects = self.model.objects.using(using).bulk_create(
+                self.model(**dict(zip(self._attnames_in_order, row, strict=True))) for row in values
+            )
+            return [instance.pk for instance in objects]
+        return self._execute(connection, self._prepared(values, connection))
+
+    def _columns(self):
+        """(attribute name, field, whether saving stamps it with the time) of each column, in the INSERT's order."""
+        if self._column_plan is not None:
+            return self._column_plan
+        for field in self.fields:
+            if field.has_db_default():
+                raise TypeError(f"{field.attname}: insert_values cannot give a column its database default")
+        self._column_plan = [
+            (field.attname, field, bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)))
+            for field in self.fields
+        ]
+        return self._column_plan
+
+    def _prepared(self, rows, connection):
+        """Each value prepared by its field for ``connection``; a value repeated down a column (the case, the time,
+        the text of a notice sent to several members) is prepared once."""
+        if len(rows) == 1:
+            return [
+                [field.get_db_prep_save(value, connection) for field, value in zip(self.fields, rows[0], strict=True)]
+            ]
+        known, prepared = {}, []
+        for row in rows:
+            out = []
+            for at, (field, value) in enumerate(zip(self.fields, row, strict=True)):
+                if value.__class__ not in _SAME_WHEN_EQUAL and not isinstance(value, enum.Enum):
+                    out.append(field.get_db_prep_save(value, connection))
+                    continue
+                key = (at, value.__class__, value)
+                ready = known.get(key, _MISSING)
+                if ready is _MISSING:
+                    ready = known[key] = field.get_db_prep_save(value, connection)
+                out.append(ready)
+            prepared.append(out)
+        return prepared
+
+    def _execute(self, connection, rows):
+        """Runs the INSERTs of prepared ``rows`` (in batches the database accepts) and returns the new keys."""
+        batch = connection.ops.bulk_batch_size(self.fields, rows) or len(rows)
+        keys = []
         with connection.cursor() as cursor:
-            for start in range(0, len(objects), batch):
+            for start in range(0, len(rows), batch):
                 chunk = rows[start : start + batch]
                 cursor.execute(self._statement(connection, len(chunk)), [value for row in chunk for value in row])
-                keys = connection.ops.fetch_returned_insert_rows(cursor)
-                for instance, (key,) in zip(objects[start : start + batch], keys, strict=True):
-                    setattr(instance, pk_name, key)
-                    instance._state.adding = False
-                    instance._state.db = using
-        return objects
+                keys += [key for (key,) in connection.ops.fetch_returned_insert_rows(cursor)]
+        if len(keys) != len(rows):
+            raise RuntimeError(f"{len(rows)} rows inserted, {len(keys)} keys returned")
+        return keys
+
+
+# Types whose equal values a field always prepares alike (not floats: 0.0 == -0.0; not containers: mutable), and
+# enumerations' members (a ``TextChoices`` default), each the only one of its value.
+_SAME_WHEN_EQUAL = frozenset({str, int, bool, type(None), bytes, datetime.datetime, datetime.date, uuid.UUID})
+_MISSING = object()
+
+
+def _now_for(field):
+    """What the field's ``pre_save`` puts in an ``auto_now``/``auto_now_add`` column."""
+    if isinstance(field, models.DateTimeField):
+        return timezone.now()
+    if isinstance(field, models.DateField):
+        return datetime.date.today()
+    return datetime.datetime.now().time()
 
 
 def field_names(model, *, leave_out=()):

@@ -1,9 +1,16 @@
 """Telling team members about a case: only people who may see it, never its content."""
 
+import uuid
+import weakref
+
 import rules
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.compat import normalize_json
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from cocdesk.common.prepared import PreparedInsert
 
@@ -36,7 +43,7 @@ def page_chat(case, *, subject, lines):
         subject=subject,
         body="\n".join([*lines, case_link(case)]),
     )
-    _enqueue_after_commit(notification.pk)
+    enqueue_notifications([notification.pk])
     return notification
 
 
@@ -60,7 +67,7 @@ def notify_reporter(report, *, organization):
             ]
         ),
     )
-    _enqueue_after_commit(notification.pk)
+    enqueue_notifications([notification.pk])
     return notification
 
 
@@ -93,29 +100,86 @@ def notify_members(memberships, *, case, kind, subject, lines):
 
 
 def queue(notifications):
-    """Saves notifications in one insert and hands them to the worker in a few tasks, after commit."""
+    """Saves notifications in one insert and hands them to the worker in a few tasks, in the same transaction."""
     notifications = [n for n in notifications if n.recipient is None or n.recipient.email]
     # Every report queues one per handler: the INSERT is built once per worker (common.prepared).
     created = _insert_notifications.insert(notifications)
-    ids = [notification.pk for notification in created]
-    for start in range(0, len(ids), DELIVERY_BATCH):
-        enqueue_notifications(ids[start : start + DELIVERY_BATCH])
+    enqueue_notifications([notification.pk for notification in created])
     return created
+
+
+def queue_case_notices(case, notices):
+    """``queue`` of ``member_notification`` for each member of each (memberships, notice) of ``notices``, saved as
+    rows without a model instance each: a report tells the whole team at once. Members without an address are left
+    out, as ``queue`` leaves them out. Returns the ids of the notifications."""
+    rows, now = [], timezone.now()
+    for memberships, notice in notices:
+        common = {
+            "next_attempt_at": now,
+            "organization_id": case.organization_id,
+            "case_id": case.pk,
+            "kind": notice["kind"],
+            "subject": notice["subject"],
+            "body": notice_body(case, notice["lines"]),
+        }
+        rows += [{**common, "recipient_id": m.user.pk} for m in memberships if m.user.email]
+    ids = _insert_notifications.insert_values(rows)
+    enqueue_notifications(ids)
+    return ids
 
 
 DELIVERY_BATCH = 50
 _insert_notifications = PreparedInsert(Notification)
+_insert_tasks = PreparedInsert(DBTaskResult)
 
 
 def enqueue_notifications(notification_ids):
-    """Hands saved notifications to the worker once the transaction commits."""
+    """Hands saved notifications to the worker, DELIVERY_BATCH to a task. With django-tasks' database backend the
+    tasks' rows are written in the caller's transaction, as the backend's ``enqueue`` writes them: they commit with
+    the notifications (a notice never exists without the task that delivers it) and roll back with them. With another
+    backend the tasks are enqueued once the transaction commits."""
     from .tasks import deliver_notifications
 
-    transaction.on_commit(lambda: deliver_notifications.enqueue(notification_ids))
+    batches = [
+        notification_ids[start : start + DELIVERY_BATCH] for start in range(0, len(notification_ids), DELIVERY_BATCH)
+    ]
+    if not batches:
+        return
+    backend = _database_backend(deliver_notifications)
+    if backend is None:
+        for batch in batches:
+            transaction.on_commit(lambda batch=batch: deliver_notifications.enqueue(batch))
+        return
+    task = deliver_notifications
+    run_after = task.run_after if task.run_after is not None else get_date_max()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "args_kwargs": normalize_json({"args": (batch,), "kwargs": {}}),
+            "priority": task.priority,
+            "task_path": task.module_path,
+            "queue_name": task.queue_name,
+            "run_after": run_after,
+            "backend_name": backend.alias,
+        }
+        for batch in batches
+    ]
+    _insert_tasks.insert_values(rows, using=router.db_for_write(DBTaskResult))
 
 
-def _enqueue_after_commit(notification_id):
-    enqueue_notifications([notification_id])
+_checked_backends = weakref.WeakSet()
+
+
+def _database_backend(task):
+    """The task's backend if it is django-tasks' database backend with its own ids (whose rows this module can write
+    as it does), having checked once that it accepts the task; None for any other backend."""
+    backend = task.get_backend()
+    if type(backend) is not DatabaseBackend or backend.options.get("id_function"):
+        return None
+    if backend not in _checked_backends:
+        backend.validate_task(task)
+        _checked_backends.add(backend)
+    return backend
 
 
 ACCOUNT_SUBJECTS = {
@@ -132,7 +196,7 @@ def queue_account_mail(user, organization, *, kind):
         subject=ACCOUNT_SUBJECTS[kind].format(organization=organization.name),
         body="",
     )
-    _enqueue_after_commit(notification.pk)
+    enqueue_notifications([notification.pk])
     return notification
 
 

@@ -2,7 +2,7 @@
 see the case (``queries.members_who_may_see``): recused members and members of other spaces never hear of it.
 Notices name the case by reference and link to it; they never carry its content."""
 
-from cocdesk.notify.domain import member_notification, notice_body, notify_members, page_chat, queue
+from cocdesk.notify.domain import member_notification, notice_body, notify_members, page_chat, queue, queue_case_notices
 
 from .queries import members_who_may_lead, members_who_may_see
 
@@ -76,17 +76,17 @@ def _notices(memberships, case, notice):
 def announce_new_case(case, *, automatic_recusal=False, fallback_engaged=False, handlers=None):
     """The procedures: whoever takes a report consults the team at once; an urgent one pages every lead. One
     query for the recipients (none when intake passes ``handlers``, the members who may see the case, from the
-    team it loaded), one insert for every notice."""
+    team it loaded), one insert for every notice and one for their delivery tasks."""
     handlers = list(members_who_may_see(case)) if handlers is None else handlers
     leads_here = leads_among(case, handlers)
-    notices = _notices(handlers, case, new_report_notice(case))
+    notices = [(handlers, new_report_notice(case))]
     if case.is_urgent:
-        notices += _notices(leads_here, case, urgent_page_notice(case))
+        notices.append((leads_here, urgent_page_notice(case)))
     if automatic_recusal:
-        notices += _notices(leads_here, case, automatic_recusal_notice(case))
+        notices.append((leads_here, automatic_recusal_notice(case)))
     if fallback_engaged:
-        notices += _notices([m for m in handlers if m.is_fallback], case, fallback_engaged_notice(case))
-    queue(notices)
+        notices.append(([m for m in handlers if m.is_fallback], fallback_engaged_notice(case)))
+    queue_case_notices(case, notices)
     if case.is_urgent:
         _page_chat(case)
 

@@ -5,7 +5,7 @@ and a case being taken in (``IntakeAudience``).
 assignments once, then decides each case with ``rules.grant_sees_case``, the same definition of sight as every
 predicate, so a burst of alerts costs the same queries for one case as for five hundred."""
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 from django.db import router
 
@@ -72,22 +72,48 @@ _team_rows = PreparedQuery(_team_query, int)
 _PK_AT = _MEMBER_FIELDS.index(Membership._meta.pk.attname)
 
 
+class TeamUser(namedtuple("TeamUser", ["pk", "username", "email", "is_active"])):
+    """What intake reads of a member's account, as a row: whom to notify, and what a recusal records."""
+
+    __slots__ = ()
+
+    def get_username(self):
+        return self.username
+
+
+class TeamMember(namedtuple("TeamMember", _MEMBER_FIELDS)):
+    """A membership as intake reads it, as a row rather than a model instance: its columns as attributes, ``pk``,
+    ``user`` (a ``TeamUser``) and ``scoped_space_ids``, which is all that sight (``access.grant_of``), notices and
+    the recused leads' count read. ``membership()`` makes the model instance a recusal is saved with."""
+
+    @property
+    def pk(self):
+        return self[_PK_AT]
+
+    def membership(self):
+        membership = Membership.from_db(self.using, _MEMBER_FIELDS, tuple(self))
+        membership.user = _User.from_db(self.using, _USER_FIELDS, tuple(self.user))
+        membership.scoped_space_ids = list(self.scoped_space_ids)
+        return membership
+
+
 def _load_team(organization_id):
-    """The organization's memberships with their users and ``scoped_space_ids``, as ``access.load_grants`` gives
-    them, in one prepared query."""
+    """The organization's members as ``TeamMember`` rows, with their users and ``scoped_space_ids`` as
+    ``access.load_grants`` gives them, in one prepared query."""
     using = router.db_for_read(Membership)
     split, user_end = len(_MEMBER_FIELDS), len(_MEMBER_FIELDS) + len(_USER_FIELDS)
     team, by_pk = [], {}
     for row in _team_rows.rows(organization_id, using=using):
-        membership = by_pk.get(row[_PK_AT])
-        if membership is None:
-            membership = Membership.from_db(using, _MEMBER_FIELDS, row[:split])
-            membership.user = _User.from_db(using, _USER_FIELDS, row[split:user_end])
-            membership.scoped_space_ids = []
-            team.append(membership)
-            by_pk[membership.pk] = membership
+        member = by_pk.get(row[_PK_AT])
+        if member is None:
+            member = TeamMember._make(row[:split])
+            member.user = TeamUser._make(row[split:user_end])
+            member.scoped_space_ids = []
+            member.using = using
+            team.append(member)
+            by_pk[member.pk] = member
         if row[-1] is not None:
-            membership.scoped_space_ids.append(row[-1])
+            member.scoped_space_ids.append(row[-1])
     return team, by_pk
 
 
@@ -100,28 +126,28 @@ class IntakeAudience:
     def __init__(self, organization):
         # Inactive members too: a member named while away must not read the report once they are back.
         self.team, self._by_pk = _load_team(organization.pk)
-        self._grants = {membership.pk: grant_of(membership) for membership in self.team}
+        self._grants = {member.pk: grant_of(member) for member in self.team}
 
-    def own_row(self, membership):
-        """The team's row for ``membership`` (it carries the space scope), or ``membership`` if not on the team."""
-        return self._by_pk.get(membership.pk, membership)
+    def membership(self, member):
+        """The ``Membership`` (with its user) a recusal of ``member`` is saved with: ``member`` itself when it is
+        one, else made from the team's row."""
+        return member.membership() if isinstance(member, TeamMember) else member
 
     def recused_leads(self, case, recused_ids):
         """``queries.recused_lead_count`` of a new case whose recusals are ``recused_ids``."""
         return sum(
             1
-            for membership in self.team
-            if membership.pk in recused_ids
-            and membership.is_lead
-            and self._grants[membership.pk].covers_space(case.space_id)
+            for member in self.team
+            if member.pk in recused_ids and member.is_lead and self._grants[member.pk].covers_space(case.space_id)
         )
 
     def handlers(self, case, recused_ids):
-        """``queries.members_who_may_see`` of a new case whose recusals are ``recused_ids``, in the same order."""
+        """``queries.members_who_may_see`` of a new case whose recusals are ``recused_ids``, in the same order, as
+        ``TeamMember`` rows."""
         return [
-            membership
-            for membership in self.team
-            if membership.is_active
-            and membership.user.is_active
-            and grant_sees_case(self._grants[membership.pk], case, recused=membership.pk in recused_ids)
+            member
+            for member in self.team
+            if member.is_active
+            and member.user.is_active
+            and grant_sees_case(self._grants[member.pk], case, recused=member.pk in recused_ids)
         ]

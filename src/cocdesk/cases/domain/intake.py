@@ -149,9 +149,11 @@ def _take_in(
     _insert_receipt.insert([Receipt(report=report, digest=receipt_digest(receipt))], using=using)
     record_parties(case, answers)
     team = IntakeAudience(organization)
-    exclusions = [(team.own_row(m), RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members]
+    exclusions = [
+        (team.membership(m), RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members
+    ]
     exclusions += [
-        (team.own_row(m), RecusalReason.NAMED_IN_REPORT, RecusalSource.AUTOMATIC)
+        (team.membership(m), RecusalReason.NAMED_IN_REPORT, RecusalSource.AUTOMATIC)
         for m in [*members_named_as_reported_person(organization, answers, team), *named_members]
     ]
     recusal_entries, fallback_engaged, automatic = recusal.recusals_at_intake(case, exclusions, team=team)

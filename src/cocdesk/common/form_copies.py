@@ -1,0 +1,63 @@
+"""Cheaper per-form copies of a form's fields, for the forms built on every request of a burst (the public report
+form): each form still gets its own fields, widgets, attributes, error messages, validators and choices, without
+``copy.deepcopy`` walking every choice."""
+
+import copy
+
+from django import forms
+from django.forms.widgets import ChoiceWidget
+
+
+def _own_copy(field):
+    """The copy of ``field`` that ``copy.deepcopy`` gives each form (the field, its widget, their attrs, error
+    messages, validators, choices list and queryset each the form's own), made without walking every (value, label)
+    pair of its choices: they are tuples of text, which nothing can change. A field or widget of a kind whose copying
+    this does not know is deep-copied as Django does."""
+    widget = field.widget
+    if type(field).__deepcopy__ not in _KNOWN_FIELD_COPIES or type(widget).__deepcopy__ not in _KNOWN_WIDGET_COPIES:
+        return copy.deepcopy(field)
+    result = _shallow_copy(field)
+    result.widget = _shallow_copy(widget)
+    result.widget.attrs = widget.attrs.copy()
+    if isinstance(widget, ChoiceWidget):
+        # Already normalised: the setter would only normalise them again.
+        result.widget._choices = copy.copy(widget._choices)
+    result.error_messages = field.error_messages.copy()
+    result.validators = field.validators[:]
+    if isinstance(field, forms.ModelChoiceField):
+        if field.queryset is not None:
+            result.queryset = field.queryset.all()
+    elif isinstance(field, forms.ChoiceField):
+        result._choices = copy.copy(field._choices)
+    return result
+
+
+_KNOWN_FIELD_COPIES = {forms.Field.__deepcopy__, forms.ChoiceField.__deepcopy__, forms.ModelChoiceField.__deepcopy__}
+_KNOWN_WIDGET_COPIES = {forms.Widget.__deepcopy__, ChoiceWidget.__deepcopy__}
+_PLAIN_COPIES = {}
+
+
+def _shallow_copy(instance):
+    """``copy.copy(instance)``: for a class that keeps its state in ``__dict__`` and does not change how it is copied
+    (as Django's fields and widgets), a new instance with the same ``__dict__``, without ``copy``'s generic path."""
+    cls = type(instance)
+    plain = _PLAIN_COPIES.get(cls)
+    if plain is None:
+        plain = _PLAIN_COPIES[cls] = (
+            cls.__reduce_ex__ is object.__reduce_ex__
+            and cls.__reduce__ is object.__reduce__
+            and cls.__getstate__ is object.__getstate__
+            and not any(hasattr(cls, name) for name in ("__copy__", "__setstate__", "__slots__"))
+        )
+    if not plain:
+        return copy.copy(instance)
+    result = cls.__new__(cls)
+    result.__dict__.update(instance.__dict__)
+    return result
+
+
+class CopiedCheaply(dict):
+    """A form's ``base_fields``: Django gives each form a deep copy of them, this hands it ``_own_copy`` of each."""
+
+    def __deepcopy__(self, memo):
+        return {name: _own_copy(field) for name, field in self.items()}
