@@ -54,12 +54,12 @@ lint: $(VENV)/.installed-test
 	COCDESK_SECRET_KEY=lint $(BIN)/python manage.py makemigrations --check --dry-run
 
 # SQLite runs everything, browser journeys included, on two workers; PostgreSQL runs everything but the browser
-# journeys (they drive the same views the other tests reach), which keeps the whole suite near a quarter of an hour.
+# journeys (they drive the same views the other tests reach) on two workers as well, each with its own database.
 test-sqlite: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-test
-	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python scripts/with_postgres.py -- $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
