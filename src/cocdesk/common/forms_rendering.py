@@ -3,6 +3,7 @@ with the project's field group (label, help and errors tied to the field for scr
 
 from django.forms.renderers import Jinja2
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 
 class FormRenderer(Jinja2):
@@ -15,7 +16,7 @@ class SharedWhenBlank:
     (an organization's spaces, a case's members) must not use it."""
 
 
-# (form class, auto_id, prefix) -> the field groups' HTML
+# (form class, auto_id, prefix, language) -> the field groups' HTML
 _BLANK_FORMS = {}
 
 
@@ -23,7 +24,7 @@ def field_groups(form):
     """Every field of ``form`` with its label, help and errors (``as_field_group``), as safe HTML."""
     if form.is_bound or form.initial or not isinstance(form, SharedWhenBlank):
         return mark_safe("".join(str(field.as_field_group()) for field in form))  # noqa: S308 - rendered escaped
-    key = (type(form), form.auto_id, form.prefix)
+    key = (type(form), form.auto_id, form.prefix, get_language())
     html = _BLANK_FORMS.get(key)
     if html is None:
         html = _BLANK_FORMS[key] = mark_safe("".join(str(field.as_field_group()) for field in form))  # noqa: S308
