@@ -21,6 +21,7 @@ DEFAULTS = {
     "allowed_hosts": [],
     "database_url": f"sqlite:///{VAR_DIR / 'cocdesk.sqlite3'}",
     "database_conn_max_age": 600,
+    "database_prepared_statements": True,
     "keyring_file": str(VAR_DIR / "keyring.json"),
     "keyring": "",
     "time_zone": "UTC",
@@ -177,6 +178,9 @@ DATABASES = {
         CONFIG["database_url"], conn_max_age=CONFIG["database_conn_max_age"], conn_health_checks=True
     )
 }
+# PostgreSQL plans the hot paths' statements (common.prepared) once per connection; a pooler that cannot keep a
+# session's prepared statements (PgBouncer in transaction mode before 1.21) needs this off.
+COCDESK_PREPARED_STATEMENTS = CONFIG["database_prepared_statements"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {

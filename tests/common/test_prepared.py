@@ -146,3 +146,55 @@ def test_a_value_repeated_down_a_column_is_stored_in_every_row():
     assert stored == [(f"Hall {n}", True, when.date()) for n in range(3)] + [
         (f"Annex {n}", False, when.date()) for n in range(2)
     ]
+
+
+def _prepared_statements_of_session():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+@pytest.fixture
+def postgresql(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared server-side statements are PostgreSQL's")
+
+
+def test_on_postgresql_a_prepared_query_is_planned_once_per_connection_and_counted_as_a_query(postgresql):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first, second = OrganizationFactory(), OrganizationFactory()
+    with CaptureQueriesContext(connection) as queries:
+        assert by_slug.rows(first.slug)[0][0] == first.pk
+        assert by_slug.rows(second.slug)[0][0] == second.pk
+    assert len(queries) == 2
+    # Logged with its values, as Django logs a statement it binds itself.
+    assert f"'{first.slug}'" in queries[0]["sql"] and f"'{second.slug}'" in queries[1]["sql"]
+    statements = [text for text in _prepared_statements_of_session() if '"orgs_organization"."slug" = $1' in text]
+    assert len(statements) == 1
+
+
+def test_on_postgresql_an_insert_of_many_rows_is_not_prepared_and_still_saved(postgresql):
+    from cocdesk.notify.models import Notification
+
+    case, _receipt = report_case(OrganizationFactory())
+    common = {"organization_id": case.organization_id, "case_id": case.pk, "kind": "test", "subject": "Many"}
+    # More parameters than a prepared statement is given: bound by the client, as any of Django's statements.
+    ids = PreparedInsert(Notification).insert_values([{**common, "body": str(n)} for n in range(300)])
+    assert Notification.objects.filter(pk__in=ids).count() == 300
+    assert not [text for text in _prepared_statements_of_session() if "notify_notification" in text]
+    (one,) = PreparedInsert(Notification).insert_values([{**common, "body": "one"}])
+    assert Notification.objects.get(pk=one).body == "one"
+    assert [text for text in _prepared_statements_of_session() if "notify_notification" in text]
+
+
+def test_with_prepared_statements_off_nothing_is_prepared(postgresql, settings):
+    settings.COCDESK_PREPARED_STATEMENTS = False
+    organization = OrganizationFactory()
+    assert by_slug.rows(organization.slug)[0][0] == organization.pk
+    assert not [text for text in _prepared_statements_of_session() if '"orgs_organization"."slug" = $1' in text]

@@ -9,6 +9,10 @@ Only equality-style parameters can be stand-ins: a value the ORM would expand (a
 
 ``PreparedInsert`` saves new rows as ``bulk_create`` does, with the INSERT's text kept per number of rows, from model
 instances or, cheaper still, from plain values (``insert_values``).
+
+On PostgreSQL both also run as the server's prepared statements (``statement_cursor``): planning a small statement
+costs PostgreSQL several times what running it does, and a prepared one is planned once per connection. They go
+through Django's cursor wrapper all the same, so query counts and debugging see them as any other query.
 """
 
 import datetime
@@ -17,6 +21,7 @@ import secrets
 import uuid
 import weakref
 
+from django.conf import settings
 from django.db import connections, models, router
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
@@ -31,6 +36,68 @@ def _stand_in(kind, number):
     if kind is str:
         return f"stand-in-{number}-{secrets.token_hex(12)}"
     raise TypeError(f"a stand-in is an int or a str, not {kind!r}")
+
+
+# Server-side parameters are bound by PostgreSQL, which takes at most 65,535 per statement; an INSERT of many rows
+# stays with Django's client-side binding, and so keeps one statement text per batch size out of the session's cache.
+_MOST_PARAMETERS_PREPARED = 1_000
+# psycopg prepares a statement when asked (``prepare=True``) only if the connection's threshold is set; Django leaves
+# it unset so that its own cursors never prepare, and with this value they still never do on their own.
+_PREPARE_ONLY_WHEN_ASKED = 2**31
+_STATEMENTS_KEPT_PER_CONNECTION = 300
+
+
+def statement_cursor(connection, parameter_count=0):
+    """A cursor of ``connection`` (Django's wrapper, as ``connection.cursor()``) for the statements of this module.
+    On PostgreSQL it has the server bind the parameters and prepare the statement, once per connection; elsewhere,
+    or with ``database_prepared_statements`` off, it is ``connection.cursor()``."""
+    if (
+        connection.vendor != "postgresql"
+        or parameter_count > _MOST_PARAMETERS_PREPARED
+        or not getattr(settings, "COCDESK_PREPARED_STATEMENTS", True)
+    ):
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
+        raw.prepared_max = _STATEMENTS_KEPT_PER_CONNECTION
+    preparing, logging = _postgresql_classes()
+    # Django's own cursor() makes the cursor, so its time zone and wrapping apply: only the class differs.
+    usual, raw.cursor_factory = raw.cursor_factory, preparing
+    try:
+        cursor = connection.cursor()
+    finally:
+        raw.cursor_factory = usual
+    if connection.queries_logged:
+        return logging(cursor.cursor, connection)
+    return cursor
+
+
+_POSTGRESQL_CLASSES = None
+
+
+def _postgresql_classes():
+    """(the cursor that prepares, the wrapper that logs its statements), made once: their bases are PostgreSQL's."""
+    global _POSTGRESQL_CLASSES
+    if _POSTGRESQL_CLASSES is None:
+        from django.db.backends.postgresql.base import CursorDebugWrapper, ServerBindingCursor
+        from django.db.backends.utils import CursorWrapper
+
+        class PreparingCursor(ServerBindingCursor):
+            def execute(self, query, params=None, *, prepare=None, binary=None):
+                return super().execute(query, params, prepare=True, binary=binary)
+
+        class PreparedStatementLog(CursorDebugWrapper):
+            """Logs a prepared statement as Django logs any other: psycopg keeps no text of a prepared execution
+            to read back, so the statement is composed with its values as it is run."""
+
+            def execute(self, sql, params=None):
+                with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+                    return CursorWrapper.execute(self, sql, params)
+
+        _POSTGRESQL_CLASSES = (PreparingCursor, PreparedStatementLog)
+    return _POSTGRESQL_CLASSES
 
 
 class PreparedQuery:
@@ -74,7 +141,7 @@ class PreparedQuery:
     def rows(self, *values, using="default"):
         """The rows for these values, as a list of tuples."""
         (compiler, *_rest, converters), connection, sql, params = self._statement(values, using)
-        with connection.cursor() as cursor:
+        with statement_cursor(connection, len(params)) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if converters:
@@ -84,7 +151,7 @@ class PreparedQuery:
     def execute(self, *values, using="default"):
         """Runs a statement that returns no rows (see ``update_query``); returns the number of rows it changed."""
         _compiled, connection, sql, params = self._statement(values, using)
-        with connection.cursor() as cursor:
+        with statement_cursor(connection, len(params)) as cursor:
             cursor.execute(sql, params)
             return cursor.rowcount
 
@@ -216,10 +283,11 @@ class PreparedInsert:
         """Runs the INSERTs of prepared ``rows`` (in batches the database accepts) and returns the new keys."""
         batch = connection.ops.bulk_batch_size(self.fields, rows) or len(rows)
         keys = []
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), batch):
-                chunk = rows[start : start + batch]
-                cursor.execute(self._statement(connection, len(chunk)), [value for row in chunk for value in row])
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            params = [value for row in chunk for value in row]
+            with statement_cursor(connection, len(params)) as cursor:
+                cursor.execute(self._statement(connection, len(chunk)), params)
                 keys += [key for (key,) in connection.ops.fetch_returned_insert_rows(cursor)]
         if len(keys) != len(rows):
             raise RuntimeError(f"{len(rows)} rows inserted, {len(keys)} keys returned")
