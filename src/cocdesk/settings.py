@@ -134,7 +134,7 @@ MIDDLEWARE = [
     "cocdesk.common.middleware.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cocdesk.orgs.access.AccessScopeMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "cocdesk.common.signed_in.PreparedOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cocdesk.common.middleware.NoStoreMiddleware",
@@ -192,7 +192,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "cocdesk.common.signed_in.PreparedModelBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

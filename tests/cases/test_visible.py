@@ -4,78 +4,17 @@ members whose sight has the same shape share one compiled statement."""
 import pytest
 
 from cocdesk.cases.domain import visible
-from cocdesk.cases.domain.recusal import recuse
 from cocdesk.cases.domain.visible import visible_case
-from cocdesk.cases.enums import RecusalSource
 from cocdesk.cases.models import Case
 from cocdesk.orgs.access import forget, request_scope
-from tests.factories import OrganizationFactory, SpaceFactory, UserFactory, member, report_case
+from tests.sight import ACCOUNTS, account_of
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world():
-    organization = OrganizationFactory()
-    keynote, online = SpaceFactory(organization=organization), SpaceFactory(organization=organization)
-    other_organization = OrganizationFactory()
-    cases = {
-        "no space": report_case(organization)[0],
-        "keynote": report_case(organization, space=keynote)[0],
-        "online": report_case(organization, space=online)[0],
-        "elsewhere": report_case(other_organization)[0],
-    }
-    fallback_case = report_case(organization)[0]
-    Case.objects.filter(pk=fallback_case.pk).update(under_fallback=True)
-    cases["under fallback"] = fallback_case
-    return organization, other_organization, keynote, online, cases
-
-
-def _account(world, kind):
-    organization, other_organization, keynote, online, cases = world
-    if kind == "superuser without membership":
-        return UserFactory(is_superuser=True, is_staff=True)
-    if kind == "django staff without membership":
-        return UserFactory(is_staff=True)
-    if kind in {"responder", "lead", "staff", "admin", "fallback"}:
-        return member(organization, kind).user
-    if kind == "responder of the keynote only":
-        membership = member(organization, "responder")
-        membership.spaces.set([keynote])
-        return membership.user
-    if kind == "lead of both spaces":
-        membership = member(organization, "lead")
-        membership.spaces.set([keynote, online])
-        return membership.user
-    if kind == "responder recused from one case":
-        membership = member(organization, "responder")
-        recuse(cases["keynote"], membership, reason="conflict", source=RecusalSource.DECLARED)
-        return membership.user
-    if kind == "responder in two organizations":
-        membership = member(organization, "responder")
-        member(other_organization, "lead", user=membership.user)
-        return membership.user
-    raise AssertionError(kind)
-
-
-ACCOUNTS = [
-    "superuser without membership",
-    "django staff without membership",
-    "responder",
-    "lead",
-    "staff",
-    "admin",
-    "fallback",
-    "responder of the keynote only",
-    "lead of both spaces",
-    "responder recused from one case",
-    "responder in two organizations",
-]
-
-
 @pytest.mark.parametrize("kind", ACCOUNTS)
 def test_agrees_with_visible_to_on_every_case(world, kind):
-    user = _account(world, kind)
+    user = account_of(world, kind)
     forget()
     cases = world[-1]
     for label, case in cases.items():
@@ -89,12 +28,12 @@ def test_agrees_with_visible_to_on_every_case(world, kind):
 
 
 def test_an_unknown_reference_is_none(world):
-    user = _account(world, "lead")
+    user = account_of(world, "lead")
     assert visible_case(user, "NO-SUCH-CASE") is None
 
 
 def test_members_of_one_shape_share_a_statement(world, django_assert_num_queries):
-    first, second = _account(world, "responder"), _account(world, "responder")
+    first, second = account_of(world, "responder"), account_of(world, "responder")
     case = world[-1]["no space"]
     assert visible_case(first, case.reference) is not None
     shapes = len(visible._by_shape)
@@ -104,7 +43,7 @@ def test_members_of_one_shape_share_a_statement(world, django_assert_num_queries
 
 
 def test_the_case_comes_with_its_organization_and_space_in_one_query(world, django_assert_num_queries):
-    user = _account(world, "lead")
+    user = account_of(world, "lead")
     case = world[-1]["keynote"]
     with request_scope():
         visible_case(user, case.reference)  # the member's access is loaded once per request

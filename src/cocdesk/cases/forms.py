@@ -255,6 +255,9 @@ def reportable_spaces(organization):
     return organization.spaces.filter(is_active=True)
 
 
+_team_rows = PreparedQuery(
+    lambda organization_id: team_list(Organization(pk=organization_id)).values_list("pk", "display_name"), int
+)
 _SPACE_FIELDS = field_names(Space)
 _reportable_space = PreparedQuery(
     lambda organization_id, pk: (
@@ -343,12 +346,21 @@ class DeclareRecusalForm(forms.Form):
 class RecuseMemberForm(DeclareRecusalForm):
     membership = SafeModelChoiceField(label="Team member", queryset=Membership.objects.none())
 
-    def __init__(self, *args, case, **kwargs):
+    def __init__(self, *args, case, recused=None, **kwargs):
+        """``recused``: the ids of the members already recused from ``case``, when the page has read them."""
         super().__init__(*args, **kwargs)
         self.fields["reason"].label = "Their conflict of interest"
-        recused = case.recusals.filter(is_active=True).values("membership")
-        self.fields["membership"].queryset = team_list(case.organization).exclude(pk__in=recused)
-        self.fields["membership"].label_from_instance = lambda membership: membership.display_name
+        field = self.fields["membership"]
+        if self.is_bound or recused is None:
+            field.queryset = team_list(case.organization).exclude(
+                pk__in=case.recusals.filter(is_active=True).values("membership")
+            )
+        else:
+            # Shown, not validated: the team as rows of a prepared statement, no member built per option.
+            left_out = set(recused)
+            members = [(pk, name) for pk, name in _team_rows.rows(case.organization_id) if pk not in left_out]
+            field.choices = [("", field.empty_label), *members]
+        field.label_from_instance = lambda membership: membership.display_name
 
 
 class ReinstateForm(forms.Form):

@@ -26,8 +26,9 @@ from django.db import connections, models, router
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
-# Values no caller could pass by chance, so each one is found again among the compiled parameters.
-_INT_STAND_IN_BASE = -7_707_707_707_000
+# Values no caller could pass by chance, so each one is found again among the compiled parameters. An int stands
+# within a 32-bit column's range: Django compiles a lookup outside its field's range to no statement at all.
+_INT_STAND_IN_BASE = -2_077_707_707
 
 
 def _stand_in(kind, number):

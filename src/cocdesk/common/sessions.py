@@ -11,7 +11,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db import router
 from django.utils import timezone
+
+from .prepared import PreparedQuery
 
 RENEWAL_STEP = timedelta(seconds=60)
 
@@ -22,7 +25,13 @@ class SessionStore(DatabaseSessionStore):
     stored_expiry = None
 
     def _get_session_from_db(self):
-        row = super()._get_session_from_db()
+        """Django's read (an unexpired row of this key, or None and no key), from a prepared statement."""
+        model = self.get_model_class()
+        using = router.db_for_read(model)
+        rows = _session_by_key.rows(self.session_key, using=using)
+        row = model.from_db(using, _SESSION_FIELDS, rows[0]) if rows else None
+        if row is None or row.expire_date <= timezone.now():
+            row, self._session_key = None, None
         self.stored_expiry = row.expire_date if row is not None else None
         return row
 
@@ -31,6 +40,12 @@ class SessionStore(DatabaseSessionStore):
             return False
         full_allowance = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
         return full_allowance - self.stored_expiry >= RENEWAL_STEP
+
+
+_SESSION_FIELDS = ("session_key", "session_data", "expire_date")
+_session_by_key = PreparedQuery(
+    lambda key: SessionStore.get_model_class().objects.filter(session_key=key).values_list(*_SESSION_FIELDS), str
+)
 
 
 class SessionRenewalMiddleware:

@@ -11,6 +11,8 @@ from django.views.generic import TemplateView
 from cocdesk.cases.domain.deadlines import time_left
 from cocdesk.cases.domain.queries import COUNT_CAP, QUEUE_SHOWS, find_visible_case, queue_cases
 from cocdesk.cases.enums import CaseState, DeadlineKind
+from cocdesk.common.prepared_objects import PreparedObjects, set_prefetched
+from cocdesk.orgs.access import access_for
 from cocdesk.orgs.enums import SpaceKind
 from cocdesk.orgs.models import Membership, Space
 
@@ -81,20 +83,7 @@ class QueueView(VerifiedMemberRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user, now = self.request.user, timezone.now()
-        memberships = list(
-            Membership.objects.active()
-            .filter(user=user)
-            .select_related("organization")
-            .prefetch_related("organization__spaces", "spaces")
-        )
-        for membership in memberships:
-            scope = set(membership.spaces.all())
-            membership.debrief_spaces = [
-                space
-                for space in membership.organization.spaces.all()
-                if space.kind == SpaceKind.CONFERENCE and membership.handles_cases and (not scope or space in scope)
-            ]
-        spaces = Space.objects.filter(organization__in=[m.organization_id for m in memberships]).order_by("name")
+        memberships, spaces = _memberships_and_spaces(user)
         form = QueueFilterForm(self.request.GET or None, spaces=spaces)
         filters = form.filters()
         cases, counts = queue_cases(user, now=now, **filters)
@@ -127,6 +116,37 @@ class QueueView(VerifiedMemberRequiredMixin, TemplateView):
             }
         )
         return context
+
+
+# Every queue view reads the member's memberships and their organizations' spaces: compiled once per worker.
+_memberships = PreparedObjects(
+    lambda user_id: Membership.objects.active().filter(user_id=user_id).select_related("organization"), int
+)
+_spaces = PreparedObjects(
+    lambda user_id: Space.objects.filter(
+        organization_id__in=Membership.objects.active().filter(user_id=user_id).values("organization_id")
+    ).order_by("name"),
+    int,
+)
+
+
+def _memberships_and_spaces(user):
+    """(the member's memberships, each with ``spaces`` (its scope) and ``debrief_spaces``; every space of their
+    organizations, by name), in two queries: the scopes come from the request's access snapshot."""
+    memberships, spaces = _memberships.objects(user.pk), _spaces.objects(user.pk)
+    grants = access_for(user).grants
+    for membership in memberships:
+        grant = grants.get(membership.organization_id)
+        scope_ids = grant.space_ids if grant is not None and grant.space_ids is not None else frozenset()
+        own = [space for space in spaces if space.organization_id == membership.organization_id]
+        scope = [space for space in own if space.pk in scope_ids]
+        set_prefetched(membership, "spaces", scope)
+        membership.debrief_spaces = [
+            space
+            for space in own
+            if space.kind == SpaceKind.CONFERENCE and membership.handles_cases and (not scope or space in scope)
+        ]
+    return memberships, spaces
 
 
 def _rendered_rows(cases):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.generic import DetailView
 
-from cocdesk.cases.domain import team
+from cocdesk.cases.domain import case_reads, team
 from cocdesk.cases.domain.deadlines import time_left
 from cocdesk.cases.domain.visible import visible_case
 from cocdesk.cases.enums import OPEN_STATES, MessageKind
@@ -65,7 +65,7 @@ class CaseDetailView(CaseMixin, DetailView):
         context["update_left"] = time_left(case.update_due, now)
         context["can_lead"] = can(user, "cases.lead_case", case)
         context["is_open"] = case.state in OPEN_STATES
-        context["assignees"] = case.assignees.all()
+        context["assignees"] = case_reads.assignees_of(case)
         context["message_form"] = kwargs.get("message_form") or self._message_form()
         # Each form of the page has ids of its own: a label must never point at another form's box.
         context["note_form"] = kwargs.get("note_form") or NoteForm(auto_id="note_%s")

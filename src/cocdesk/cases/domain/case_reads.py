@@ -4,7 +4,9 @@ and the active recusals: six queries whatever their numbers, each the SQL the OR
 
 from django.db.models import Q
 
+from cocdesk.common.models import AuditEvent
 from cocdesk.common.prepared_objects import PreparedObjects, set_prefetched
+from cocdesk.orgs.models import Membership
 
 from ..models import Attachment, Case, ImmediateAction, Message, Note, Recusal, Report
 
@@ -82,6 +84,31 @@ def immediate_actions_of(case):
     for action in actions:
         action.case = case
     return actions
+
+
+# The newest events of the case, as its page lists them for leads.
+AUDIT_TRAIL_LENGTH = 200
+_audit_trail = PreparedObjects(
+    lambda case_id: (
+        AuditEvent.objects.filter(case_id=case_id).order_by("-id").select_related("actor")[:AUDIT_TRAIL_LENGTH]
+    ),
+    int,
+)
+
+
+def audit_trail_of(case):
+    events = _audit_trail.objects(case.pk)
+    for event in events:
+        event.case = case
+    return events
+
+
+# What ``case.assignees.all()`` gives, in its order.
+_assignees = PreparedObjects(lambda case_id: Membership.objects.filter(assigned_cases__id=case_id), int)
+
+
+def assignees_of(case):
+    return _assignees.objects(case.pk)
 
 
 def active_recusals(case):

@@ -10,6 +10,8 @@ from cocdesk.orgs.models import Membership
 
 from ..enums import OPEN_STATES, CaseState
 from ..models import Case, Recusal
+from ..models.case import sight_from_terms, sight_terms
+from .visible import MAX_SHAPES, sight_shape, terms_from_values
 
 
 def _space_scope(space_id):
@@ -89,12 +91,7 @@ BY_PROMISE = ("-is_urgent", "next_due_at", "pk")
 NEWEST_FIRST = ("-received_at", "-pk")
 
 
-def queue_cases(
-    user, *, show="open", space_id=None, urgent=False, overdue=False, fallback=False, mine=False, unassigned=False, now
-):
-    """The member's queue: (cases in queue order, their count per state under the same filters but the state).
-    The cases are sliced by the caller (a page of 50)."""
-    cases = Case.objects.visible_to(user).filter(is_erased=False)
+def _filtered(cases, *, user_id, space_id, urgent, overdue, fallback, mine, unassigned, now):
     if space_id is not None:
         cases = cases.filter(space_id=space_id)
     if urgent:
@@ -105,10 +102,18 @@ def queue_cases(
         cases = cases.filter(under_fallback=True)
     assignments = Case.assignees.through.objects.filter(case_id=OuterRef("pk"))
     if mine:
-        cases = cases.filter(Exists(assignments.filter(membership__user_id=user.pk)))
+        cases = cases.filter(Exists(assignments.filter(membership__user_id=user_id)))
     if unassigned:
         cases = cases.exclude(Exists(assignments))
-    counts = capped_counts(cases)
+    return cases
+
+
+def queue_cases(user, *, show="open", now, **filters):
+    """The member's queue: (cases in queue order, their count per state under the same filters but the state).
+    The cases are sliced by the caller (a page of 50). ``filters``: space_id, urgent, overdue, fallback, mine and
+    unassigned, as ``QueueFilterForm.filters`` gives them."""
+    cases = _filtered(Case.objects.visible_to(user).filter(is_erased=False), user_id=user.pk, now=now, **filters)
+    counts = capped_counts(user, now=now, **filters)
     states = QUEUE_SHOWS.get(show, QUEUE_SHOWS["open"])
     if set(states) <= set(OPEN_STATES):
         # Every open case has a running promise; saying so lets the database use the queue's partial index.
@@ -117,12 +122,73 @@ def queue_cases(
 
 
 COUNT_CAP = 1_000
+QUEUE_FILTERS = ("space_id", "urgent", "overdue", "fallback", "mine", "unassigned")
 
 
-def capped_counts(cases):
-    """{state: number of cases}, counting at most COUNT_CAP + 1 of each (shown as "1,000+"): each count reads
-    an index range and stops there, where one grouped count would read every case of the organization."""
-    return {state: cases.filter(state=state).order_by()[: COUNT_CAP + 1].count() for state in CaseState.values}
+class _CappedCounts:
+    """One statement of one row: the number of cases of each queryset, counting at most COUNT_CAP + 1 of each.
+    ``PreparedQuery`` compiles it like a queryset's query."""
+
+    def __init__(self, querysets, cap):
+        self.querysets, self.cap = querysets, cap
+
+    def get_compiler(self, using):
+        self.using = using
+        return self
+
+    def as_sql(self):
+        parts, params = [], []
+        for queryset in self.querysets:
+            capped = queryset.order_by().values("pk")[: self.cap + 1]
+            sql, capped_params = capped.query.get_compiler(self.using).as_sql()
+            parts.append(f"(SELECT COUNT(*) FROM ({sql}) capped)")  # noqa: S608 - the ORM's SQL; values are parameters
+            params += capped_params
+        return "SELECT " + ", ".join(parts), params
+
+    def get_converters(self, expressions):
+        return {}
+
+
+# (shape of sight, which filters, cap) -> the statement of capped_counts
+_counts_by_shape = {}
+
+
+def capped_counts(user, *, now, **filters):
+    """{state: number of the member's cases under ``filters``}, counting at most COUNT_CAP + 1 of each (shown as
+    "1,000+"): each count reads an index range and stops there, where one grouped count would read every case of
+    the organization. One statement for every state, compiled once per worker for each shape of the member's
+    sight and of the filters (but "overdue", whose moment is the request's)."""
+    terms, recused = sight_terms(user)
+    if not terms:
+        return dict.fromkeys(CaseState.values, 0)
+    shape, values = sight_shape(terms, recused)
+    space_id, mine = filters.get("space_id"), filters.get("mine")
+    flags = tuple(bool(filters.get(name)) if name != "space_id" else space_id is not None for name in QUEUE_FILTERS)
+    values += [space_id] if space_id is not None else []
+    values += [user.pk] if mine else []
+    key = (shape, flags, COUNT_CAP)
+
+    def build(*ids):
+        sight_ids = ids[: len(ids) - flags[0] - flags[4]]
+        rest = list(ids[len(sight_ids) :])
+        chosen = dict(zip(QUEUE_FILTERS, flags, strict=True))
+        chosen["space_id"] = rest.pop(0) if flags[0] else None
+        user_id = rest.pop(0) if flags[4] else None
+        cases = Case.objects.filter(sight_from_terms(*terms_from_values(shape, sight_ids))).filter(is_erased=False)
+        cases = _filtered(cases, user_id=user_id, now=now, **chosen)
+        return _CappedCounts([cases.filter(state=state) for state in CaseState.values], COUNT_CAP)
+
+    if filters.get("overdue"):
+        # The moment is no stand-in: compiled for this request alone.
+        statement = PreparedQuery(build, *[int] * len(values))
+    else:
+        statement = _counts_by_shape.get(key)
+        if statement is None:
+            statement = PreparedQuery(build, *[int] * len(values))
+            if len(_counts_by_shape) < MAX_SHAPES:
+                _counts_by_shape[key] = statement
+    (row,) = statement.rows(*values)
+    return dict(zip(CaseState.values, row, strict=True))
 
 
 def find_visible_case(user, reference):

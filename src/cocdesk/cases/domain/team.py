@@ -5,7 +5,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cocdesk.common import audit
-from cocdesk.common.models import AuditEvent
 from cocdesk.notify.domain import notify_reporter
 from cocdesk.notify.models import Notification
 from cocdesk.orgs.rules import can
@@ -123,15 +122,16 @@ def case_team_panel(case, *, viewer):
     from ..forms import RecuseMemberForm, ReinstateForm
 
     is_lead = can(viewer, "cases.manage_recusals", case)
+    recusals = case_reads.active_recusals(case)
     panel = {
-        "recusals": case_reads.active_recusals(case),
+        "recusals": recusals,
         "under_fallback": case.under_fallback,
         "can_manage_recusals": is_lead,
         "audit_trail": None,
     }
     if is_lead:
-        panel["recuse_form"] = RecuseMemberForm(case=case)
+        panel["recuse_form"] = RecuseMemberForm(case=case, recused=[recusal.membership_id for recusal in recusals])
         panel["reinstate_form"] = ReinstateForm()
     if can(viewer, "cases.read_audit_trail", case):
-        panel["audit_trail"] = AuditEvent.objects.filter(case=case).order_by("-id").select_related("actor")[:200]
+        panel["audit_trail"] = case_reads.audit_trail_of(case)
     return panel

@@ -16,20 +16,37 @@ MAX_SHAPES = 200
 _by_shape = {}
 
 
-def _builder(shape):
-    grant_shapes, recused_count = shape
+def sight_shape(terms, recused):
+    """(the shape of a member's sight, its values in order) for ``sight_terms``' result: what a statement built
+    with ``terms_from_values`` takes."""
+    shape = (
+        tuple((fallback_only, None if space_ids is None else len(space_ids)) for _, fallback_only, space_ids in terms),
+        len(recused),
+    )
+    values = []
+    for organization_id, _fallback_only, space_ids in terms:
+        values += [organization_id, *(space_ids or ())]
+    return shape, [*values, *recused]
 
+
+def terms_from_values(shape, ids):
+    """The (terms, recused) of ``sight_from_terms`` that ``sight_shape`` gave ``shape`` and ``ids`` for."""
+    grant_shapes, recused_count = shape
+    ids = list(ids)
+    terms = []
+    for fallback_only, space_count in grant_shapes:
+        organization_id = ids.pop(0)
+        space_ids = None
+        if space_count is not None:
+            space_ids, ids = ids[:space_count], ids[space_count:]
+        terms.append((organization_id, fallback_only, space_ids))
+    return terms, ids[:recused_count]
+
+
+def _builder(shape):
     def build(reference, *ids):
-        ids = list(ids)
-        terms = []
-        for fallback_only, space_count in grant_shapes:
-            organization_id = ids.pop(0)
-            space_ids = None
-            if space_count is not None:
-                space_ids, ids = ids[:space_count], ids[space_count:]
-            terms.append((organization_id, fallback_only, space_ids))
         return (
-            Case.objects.filter(sight_from_terms(terms, ids[:recused_count]))
+            Case.objects.filter(sight_from_terms(*terms_from_values(shape, ids)))
             .select_related("organization", "space")
             .filter(reference=reference)[:1]
         )
@@ -42,14 +59,7 @@ def visible_case(user, reference):
     terms, recused = sight_terms(user)
     if not terms:
         return None
-    shape = (
-        tuple((fallback_only, None if space_ids is None else len(space_ids)) for _, fallback_only, space_ids in terms),
-        len(recused),
-    )
-    values = []
-    for organization_id, _fallback_only, space_ids in terms:
-        values += [organization_id, *(space_ids or ())]
-    values += recused
+    shape, values = sight_shape(terms, recused)
     prepared = _by_shape.get(shape)
     if prepared is None:
         prepared = PreparedObjects(_builder(shape), str, *[int] * len(values))
