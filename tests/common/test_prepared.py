@@ -198,3 +198,22 @@ def test_with_prepared_statements_off_nothing_is_prepared(postgresql, settings):
     organization = OrganizationFactory()
     assert by_slug.rows(organization.slug)[0][0] == organization.pk
     assert not [text for text in _prepared_statements_of_session() if '"orgs_organization"."slug" = $1' in text]
+
+
+@pytest.mark.django_db
+def test_a_value_saved_unchanged_is_what_its_field_would_have_prepared():
+    from django.apps import apps
+    from django.db import connection
+
+    from cocdesk.common.prepared import _saved_unchanged
+
+    samples = {str: ["", "text", "é ✓"], bool: [True, False], int: [0, 7, 2**40], type(None): [None]}
+    checked = 0
+    for model in apps.get_models():
+        for field in model._meta.local_concrete_fields:
+            for kind in _saved_unchanged(field, connection):
+                for value in samples[kind]:
+                    prepared = field.get_db_prep_save(value, connection)
+                    assert prepared == value and type(prepared) is type(value), (model, field.name, value)
+                    checked += 1
+    assert checked > 100

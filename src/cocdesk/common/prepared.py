@@ -23,6 +23,7 @@ import weakref
 
 from django.conf import settings
 from django.db import connections, models, router
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -177,6 +178,7 @@ class PreparedInsert:
         self._attnames = frozenset(self._attnames_in_order)
         self._column_plan = None
         self._statements = weakref.WeakKeyDictionary()
+        self._unchanged = weakref.WeakKeyDictionary()
 
     def _statement(self, connection, count):
         known = self._statements.setdefault(connection, {})
@@ -261,14 +263,23 @@ class PreparedInsert:
     def _prepared(self, rows, connection):
         """Each value prepared by its field for ``connection``; a value repeated down a column (the case, the time,
         the text of a notice sent to several members) is prepared once."""
+        unchanged = self._unchanged.get(connection)
+        if unchanged is None:
+            unchanged = self._unchanged[connection] = [_saved_unchanged(field, connection) for field in self.fields]
         if len(rows) == 1:
             return [
-                [field.get_db_prep_save(value, connection) for field, value in zip(self.fields, rows[0], strict=True)]
+                [
+                    value if value.__class__ in same else field.get_db_prep_save(value, connection)
+                    for field, same, value in zip(self.fields, unchanged, rows[0], strict=True)
+                ]
             ]
         known, prepared = {}, []
         for row in rows:
             out = []
-            for at, (field, value) in enumerate(zip(self.fields, row, strict=True)):
+            for at, (field, same, value) in enumerate(zip(self.fields, unchanged, row, strict=True)):
+                if value.__class__ in same:
+                    out.append(value)
+                    continue
                 if value.__class__ not in _SAME_WHEN_EQUAL and not isinstance(value, enum.Enum):
                     out.append(field.get_db_prep_save(value, connection))
                     continue
@@ -293,6 +304,43 @@ class PreparedInsert:
         if len(keys) != len(rows):
             raise RuntimeError(f"{len(rows)} rows inserted, {len(keys)} keys returned")
         return keys
+
+
+_TEXT_FIELDS = frozenset({models.CharField, models.TextField})
+_INTEGER_FIELDS = frozenset(
+    {
+        models.IntegerField,
+        models.BigIntegerField,
+        models.SmallIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveBigIntegerField,
+        models.PositiveSmallIntegerField,
+        models.AutoField,
+        models.BigAutoField,
+        models.SmallAutoField,
+    }
+)
+
+
+def _saved_unchanged(field, connection):
+    """The classes of value that ``field.get_db_prep_save`` returns unchanged on ``connection`` (text to a text
+    column, a bool to a boolean one, an int to an integer one where the backend does not wrap it, None to any):
+    their preparation is skipped. Only Django's own field classes, whose preparation is known."""
+    kind = type(field)
+    if kind in (models.ForeignKey, models.OneToOneField):
+        return _saved_unchanged(field.target_field, connection)
+    if kind in _TEXT_FIELDS:
+        return frozenset({str, type(None)})
+    if kind is models.BooleanField:
+        return frozenset({bool, type(None)})
+    operations = type(connection.ops)
+    if (
+        kind in _INTEGER_FIELDS
+        and operations.adapt_integerfield_value is BaseDatabaseOperations.adapt_integerfield_value
+        and operations.validate_autopk_value is BaseDatabaseOperations.validate_autopk_value
+    ):
+        return frozenset({int, type(None)})
+    return frozenset()
 
 
 # Types whose equal values a field always prepares alike (not floats: 0.0 == -0.0; not containers: mutable), and
