@@ -18,9 +18,10 @@ from cocdesk.cases.enums import CaseState, RecusalReason, RecusalSource
 from cocdesk.cases.models import Case
 from cocdesk.common.models import AuditEvent
 from cocdesk.notify.models import Notification
+from cocdesk.orgs.access import forget
 from cocdesk.orgs.rules import can
 from cocdesk.sanctions.domain import appeals, notices
-from cocdesk.sanctions.domain.queries import appeals_to_review
+from cocdesk.sanctions.domain.queries import appeals_awaiting_review, appeals_to_review
 from cocdesk.sanctions.enums import AppealState, NoticeDelivery, SanctionState
 from cocdesk.sanctions.models import Appeal, Notice, Sanction
 from tests.factories import OrganizationFactory, SpaceFactory, member
@@ -321,6 +322,8 @@ def test_who_may_review_an_appeal(db, who, may_review):
         recuse(decided.case, membership, reason=RecusalReason.CLIENT, source=RecusalSource.DECLARED, by=membership.user)
     assert can(membership.user, "sanctions.review_appeal", appeal) is may_review
     assert appeals_to_review(membership.user).filter(pk=appeal.pk).exists() is may_review
+    forget()
+    assert (appeal in appeals_awaiting_review(membership.user)) is may_review
     status = log_in(Client(), membership.user).get(f"/desk/appeals/{appeal.pk}/").status_code
     assert status == (200 if may_review else 404)
 

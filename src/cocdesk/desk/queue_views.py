@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect
 from django.template import engines
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.views.generic import TemplateView
 
 from cocdesk.cases.domain.deadlines import time_left
-from cocdesk.cases.domain.queries import COUNT_CAP, QUEUE_SHOWS, find_visible_case, queue_cases
+from cocdesk.cases.domain.queries import COUNT_CAP, QUEUE_SHOWS, find_visible_case, queue_page
 from cocdesk.cases.enums import CaseState, DeadlineKind
 from cocdesk.common.prepared_objects import PreparedObjects, set_prefetched
 from cocdesk.orgs.access import access_for
@@ -86,13 +87,9 @@ class QueueView(VerifiedMemberRequiredMixin, TemplateView):
         memberships, spaces = _memberships_and_spaces(user)
         form = QueueFilterForm(self.request.GET or None, spaces=spaces)
         filters = form.filters()
-        cases, counts = queue_cases(user, now=now, **filters)
         page = (form.cleaned_data.get("page") if form.is_bound and form.is_valid() else None) or 1
-        rows = list(
-            cases.select_related("organization", "space").prefetch_related("assignees")[
-                (page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1
-            ]
-        )
+        rows, counts = queue_page(user, now=now, page=page, page_size=PAGE_SIZE, **filters)
+        prefetch_related_objects(rows[:PAGE_SIZE], "assignees")
         for case in rows[:PAGE_SIZE]:
             case.__dict__.update(next_deadline(case, now))
         shown_states = QUEUE_SHOWS.get(filters["show"], QUEUE_SHOWS["open"])
@@ -157,9 +154,9 @@ def _rendered_rows(cases):
 
 def _appeals_for(user, now):
     """Pending appeals the member may review, with their own deadline: one query, whatever their number."""
-    from cocdesk.sanctions.domain.queries import APPEALS_SHOWN, appeals_to_review
+    from cocdesk.sanctions.domain.queries import appeals_awaiting_review
 
-    appeals = list(appeals_to_review(user)[:APPEALS_SHOWN])
+    appeals = appeals_awaiting_review(user)
     for appeal in appeals:
         appeal.time_left = time_left(appeal.review_due_at, now)
         appeal.overdue = appeal.review_due_at < now

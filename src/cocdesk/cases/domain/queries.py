@@ -6,6 +6,7 @@ Sight itself is defined once, in ``rules.grant_sees_case``; ``Case.objects.visib
 from django.db.models import Exists, OuterRef, Q
 
 from cocdesk.common.prepared import PreparedQuery
+from cocdesk.common.prepared_objects import PreparedObjects
 from cocdesk.orgs.models import Membership
 
 from ..enums import OPEN_STATES, CaseState
@@ -108,17 +109,23 @@ def _filtered(cases, *, user_id, space_id, urgent, overdue, fallback, mine, unas
     return cases
 
 
-def queue_cases(user, *, show="open", now, **filters):
-    """The member's queue: (cases in queue order, their count per state under the same filters but the state).
-    The cases are sliced by the caller (a page of 50). ``filters``: space_id, urgent, overdue, fallback, mine and
-    unassigned, as ``QueueFilterForm.filters`` gives them."""
-    cases = _filtered(Case.objects.visible_to(user).filter(is_erased=False), user_id=user.pk, now=now, **filters)
-    counts = capped_counts(user, now=now, **filters)
-    states = QUEUE_SHOWS.get(show, QUEUE_SHOWS["open"])
-    if set(states) <= set(OPEN_STATES):
-        # Every open case has a running promise; saying so lets the database use the queue's partial index.
-        return cases.filter(state__in=states, next_due_at__isnull=False).order_by(*BY_PROMISE), counts
-    return cases.filter(state__in=states).order_by(*NEWEST_FIRST), counts
+def queue_page(user, *, show="open", now, page=1, page_size=50, **filters):
+    """The member's queue: (the cases of page ``page`` in queue order, with their organization and space, and one
+    more when a next page exists; the count per state under the same filters but the state). ``filters``:
+    space_id, urgent, overdue, fallback, mine and unassigned, as ``QueueFilterForm.filters`` gives them."""
+    states = tuple(QUEUE_SHOWS.get(show, QUEUE_SHOWS["open"]))
+    start = (page - 1) * page_size
+
+    def build(cases):
+        if set(states) <= set(OPEN_STATES):
+            # Every open case has a running promise; saying so lets the database use the queue's partial index.
+            cases = cases.filter(state__in=states, next_due_at__isnull=False).order_by(*BY_PROMISE)
+        else:
+            cases = cases.filter(state__in=states).order_by(*NEWEST_FIRST)
+        return cases.select_related("organization", "space")[start : start + page_size + 1]
+
+    rows = _queue_statement(_pages, PreparedObjects, user, now, filters, (states, start, page_size), build)
+    return ([] if rows is None else rows.objects()), capped_counts(user, now=now, **filters)
 
 
 COUNT_CAP = 1_000
@@ -149,46 +156,69 @@ class _CappedCounts:
         return {}
 
 
-# (shape of sight, which filters, cap) -> the statement of capped_counts
-_counts_by_shape = {}
+# (shape of sight, which filters, what else shapes the SQL) -> the queue's statements, compiled once per worker
+_counts, _pages = {}, {}
 
 
 def capped_counts(user, *, now, **filters):
     """{state: number of the member's cases under ``filters``}, counting at most COUNT_CAP + 1 of each (shown as
     "1,000+"): each count reads an index range and stops there, where one grouped count would read every case of
-    the organization. One statement for every state, compiled once per worker for each shape of the member's
-    sight and of the filters (but "overdue", whose moment is the request's)."""
-    terms, recused = sight_terms(user)
-    if not terms:
-        return dict.fromkeys(CaseState.values, 0)
-    shape, values = sight_shape(terms, recused)
-    space_id, mine = filters.get("space_id"), filters.get("mine")
-    flags = tuple(bool(filters.get(name)) if name != "space_id" else space_id is not None for name in QUEUE_FILTERS)
-    values += [space_id] if space_id is not None else []
-    values += [user.pk] if mine else []
-    key = (shape, flags, COUNT_CAP)
+    the organization. One statement for every state."""
 
-    def build(*ids):
-        sight_ids = ids[: len(ids) - flags[0] - flags[4]]
-        rest = list(ids[len(sight_ids) :])
-        chosen = dict(zip(QUEUE_FILTERS, flags, strict=True))
-        chosen["space_id"] = rest.pop(0) if flags[0] else None
-        user_id = rest.pop(0) if flags[4] else None
-        cases = Case.objects.filter(sight_from_terms(*terms_from_values(shape, sight_ids))).filter(is_erased=False)
-        cases = _filtered(cases, user_id=user_id, now=now, **chosen)
+    def build(cases):
         return _CappedCounts([cases.filter(state=state) for state in CaseState.values], COUNT_CAP)
 
-    if filters.get("overdue"):
-        # The moment is no stand-in: compiled for this request alone.
-        statement = PreparedQuery(build, *[int] * len(values))
-    else:
-        statement = _counts_by_shape.get(key)
-        if statement is None:
-            statement = PreparedQuery(build, *[int] * len(values))
-            if len(_counts_by_shape) < MAX_SHAPES:
-                _counts_by_shape[key] = statement
-    (row,) = statement.rows(*values)
+    counts = _queue_statement(_counts, PreparedQuery, user, now, filters, (COUNT_CAP,), build)
+    if counts is None:
+        return dict.fromkeys(CaseState.values, 0)
+    (row,) = counts.rows()
     return dict(zip(CaseState.values, row, strict=True))
+
+
+class _Bound:
+    """A prepared statement with its values: ``rows()`` or ``objects()`` runs it."""
+
+    def __init__(self, statement, values):
+        self.statement, self.values = statement, values
+
+    def rows(self):
+        return self.statement.rows(*self.values)
+
+    def objects(self):
+        return self.statement.objects(*self.values)
+
+
+def _queue_statement(known, kind, user, now, filters, shaping, build):
+    """The statement ``build(cases)`` makes of the member's cases under ``filters``, with its values; None when the
+    member sees no case. It is compiled once per worker for each shape of the member's sight, of the filters and of
+    ``shaping`` (what else ``build`` puts in the SQL), but under "overdue", whose moment is the request's own."""
+    terms, recused = sight_terms(user)
+    if not terms:
+        return None
+    shape, values = sight_shape(terms, recused)
+    flags = tuple(
+        filters.get(name) is not None if name == "space_id" else bool(filters.get(name)) for name in QUEUE_FILTERS
+    )
+    has_space, mine = flags[0], flags[4]
+    values += [filters["space_id"]] if has_space else []
+    values += [user.pk] if mine else []
+
+    def build_from_values(*ids):
+        extra = has_space + mine
+        sight_ids, rest = ids[: len(ids) - extra], list(ids[len(ids) - extra :])
+        chosen = dict(zip(QUEUE_FILTERS, flags, strict=True))
+        chosen["space_id"] = rest.pop(0) if has_space else None
+        user_id = rest.pop(0) if mine else None
+        cases = Case.objects.filter(sight_from_terms(*terms_from_values(shape, sight_ids))).filter(is_erased=False)
+        return build(_filtered(cases, user_id=user_id, now=now, **chosen))
+
+    key = (shape, flags, shaping)
+    statement = None if flags[2] else known.get(key)
+    if statement is None:
+        statement = kind(build_from_values, *[int] * len(values))
+        if not flags[2] and len(known) < MAX_SHAPES:
+            known[key] = statement
+    return _Bound(statement, values)
 
 
 def find_visible_case(user, reference):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from cocdesk.cases.models import Case
-from cocdesk.cases.models.case import sight_condition
+from cocdesk.cases.models.case import sight_condition, sight_from_terms
 from cocdesk.orgs.access import access_for
 
 from ..enums import SanctionState
@@ -107,3 +107,57 @@ def appeals_to_review(user):
         .select_related("notice__decision__case", "organization")
         .order_by("review_due_at", "pk")
     )
+
+
+def _awaiting(user_id, sight, organization_ids, membership_ids):
+    from django.db.models import Exists, OuterRef
+
+    from ..enums import AppealState
+    from ..models import Appeal, DecisionVote
+
+    voted = DecisionVote.objects.filter(decision_id=OuterRef("notice__decision_id"), membership_id__in=membership_ids)
+    return (
+        Appeal.objects.filter(organization_id__in=organization_ids)
+        .filter(sight_from_terms(*sight, "notice__decision__case__"))
+        .filter(state=AppealState.PENDING)
+        .exclude(notice__decision__recorded_by_id=user_id)
+        .exclude(Exists(voted))
+        .select_related("notice__decision__case", "organization")
+        .order_by("review_due_at", "pk")
+    )
+
+
+# (shape of sight, number of organizations, number of memberships) -> the statement of the queue's appeals
+_awaiting_by_shape = {}
+
+
+def appeals_awaiting_review(user):
+    """The first APPEALS_SHOWN of ``appeals_to_review(user)``, with their case, decision and organization, from a
+    statement compiled once per worker for each shape of the member's sight: the queue shows them on every view."""
+    from cocdesk.cases.domain.visible import MAX_SHAPES, sight_shape, terms_from_values
+    from cocdesk.cases.models.case import sight_terms
+    from cocdesk.common.prepared_objects import PreparedObjects
+
+    terms, recused = sight_terms(user)
+    if not terms:
+        return []
+    grants = access_for(user).grants
+    organizations = sorted(grants)
+    memberships = sorted(grant.membership_id for grant in grants.values())
+    shape, sight_values = sight_shape(terms, recused)
+    key = (shape, len(organizations), len(memberships))
+    statement = _awaiting_by_shape.get(key)
+    if statement is None:
+
+        def build(user_id, *ids):
+            sight_ids = ids[: len(sight_values)]
+            organization_ids = ids[len(sight_values) : len(sight_values) + len(organizations)]
+            membership_ids = ids[len(sight_values) + len(organizations) :]
+            return _awaiting(user_id, terms_from_values(shape, sight_ids), organization_ids, membership_ids)[
+                :APPEALS_SHOWN
+            ]
+
+        statement = PreparedObjects(build, int, *[int] * (len(sight_values) + len(organizations) + len(memberships)))
+        if len(_awaiting_by_shape) < MAX_SHAPES:
+            _awaiting_by_shape[key] = statement
+    return statement.objects(user.pk, *sight_values, *organizations, *memberships)
