@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -324,12 +325,18 @@ def reset_database():
 
 def settle():
     """On PostgreSQL, VACUUM ANALYZE after loading, as autovacuum does on its own a little later: the planner gets
-    the tables' statistics and index-only scans their visibility map. SQLite is left as a deployment has it (Django
-    never runs ANALYZE there, so its planner has no statistics); its write-ahead log is checkpointed."""
-    from django.db import connection
+    the tables' statistics and index-only scans their visibility map; then a checkpoint, so the pages the load and
+    the vacuum dirtied are not written out by the server in the middle of the measurements (a deployment's were
+    long since). SQLite is left as a deployment has it (Django never runs ANALYZE there, so its planner has no
+    statistics); its write-ahead log is checkpointed."""
+    from django.db import DatabaseError, connection
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("VACUUM ANALYZE")
+            try:
+                cursor.execute("CHECKPOINT")
+            except DatabaseError:
+                print("scale: no CHECKPOINT (needs a superuser or pg_checkpoint); measuring anyway", file=sys.stderr)
         else:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as the automatic checkpoints would, by and by
