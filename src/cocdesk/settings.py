@@ -181,7 +181,10 @@ DATABASES = {
 # PostgreSQL plans the hot paths' statements (common.prepared) once per connection; a pooler that cannot keep a
 # session's prepared statements (PgBouncer in transaction mode before 1.21) needs this off.
 COCDESK_PREPARED_STATEMENTS = CONFIG["database_prepared_statements"]
+SQLITE_ENGINE = "cocdesk.common.sqlite"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's own, but for converting each statement's text once per worker (common/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",

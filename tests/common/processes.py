@@ -15,12 +15,14 @@ from urllib.parse import quote
 
 from django.db import connection
 
+from cocdesk.settings import SQLITE_ENGINE
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
 def database_url(settings_dict):
-    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+    if settings_dict["ENGINE"] == SQLITE_ENGINE:
         return f"sqlite:///{settings_dict['NAME']}"
     credentials = quote(settings_dict["USER"], safe="")
     if settings_dict["PASSWORD"]:

@@ -27,6 +27,7 @@ from django.conf import settings
 from django_otp.oath import totp
 
 from cocdesk.common.crypto import new_keyring_document
+from cocdesk.settings import SQLITE_ENGINE
 from tests.common.processes import database_url
 from tests.factories import PASSWORD
 from tests.formdata import form_fields
@@ -70,7 +71,7 @@ def manage(env, *args, check=True):
 def fresh_database_url(tmp_path):
     """An empty database on this run's backend: a SQLite file, or a new database on the PostgreSQL server."""
     test_database = settings.DATABASES["default"]
-    if test_database["ENGINE"] == "django.db.backends.sqlite3":
+    if test_database["ENGINE"] == SQLITE_ENGINE:
         yield f"sqlite:///{tmp_path / 'data' / 'cocdesk.sqlite3'}"
         return
     name = f"cocdesk_production_{secrets.token_hex(4)}"
