@@ -56,7 +56,10 @@ def space(organization):
 def _fresh_throttles():
     from django.core.cache import cache
 
+    from cocdesk.common.worker_pages import forget_every_page
+
     cache.clear()
+    forget_every_page()
     yield
     cache.clear()
 

@@ -1,18 +1,16 @@
 """The blank report form, rendered once per organization and worker.
 
 Every reporter of an organization gets the same page but for two tokens (the CSRF token and the submission token),
-so the page is rendered with placeholders, kept in the worker's cache, and each request splices its own tokens in.
-The cache key is a digest of everything the page shows that can change: the organization's row (its settings and
-public page fields), its active spaces and its team list for exclusions, read in one query. Any change to them
-gives a new key, in every worker at once, without anything to invalidate.
+so the page is rendered with placeholders, kept in the worker's memory (``common.worker_pages``), and each request
+splices its own tokens in. It is kept with everything it shows that can change: the organization's row (its
+settings and public page fields), its active spaces and its team list for exclusions, read in one query. Any change
+to them renders it again, in every worker at once, without anything to invalidate.
 """
 
-import hashlib
 import secrets
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.db import router
 from django.db.models import IntegerField, Value
 from django.http import Http404, HttpResponse
@@ -22,10 +20,11 @@ from django.template.loader import render_to_string
 
 from cocdesk.cases.forms import ReportForm, reportable_spaces, team_list
 from cocdesk.common.prepared import PreparedQuery, field_names
+from cocdesk.common.worker_pages import WorkerPages, organization_row
 from cocdesk.orgs.models import Organization
 
 TEMPLATE = "public/report_form.html"
-CACHE_SECONDS = 60 * 60
+BLANK_FORMS = WorkerPages()
 # Unguessable per process, so no text an organization writes on its page can be taken for a placeholder.
 _CSRF_SLOT = f"csrf{secrets.token_hex(16)}"
 _SUBMISSION_SLOT = f"submission{secrets.token_hex(16)}"
@@ -64,12 +63,6 @@ def _shown_rows(organization):
     return sorted(_shown_rows_prepared.rows(organization.pk, using=router.db_for_read(Organization)))
 
 
-def _cache_key(organization):
-    row = tuple(getattr(organization, field.attname) for field in organization._meta.concrete_fields)
-    digest = hashlib.sha256(repr((row, _shown_rows(organization))).encode()).hexdigest()
-    return f"cocdesk:public-report-form:{organization.pk}:{digest}"
-
-
 def _render_blank(request, organization):
     form = ReportForm(organization=organization, initial={"submission_token": _SUBMISSION_SLOT})
     # Without the request: no context processor may put anything of this visitor into a page others get.
@@ -77,15 +70,12 @@ def _render_blank(request, organization):
 
 
 def blank_form_response(request, organization):
-    """The page of an empty report form for this request, from the worker's cache when it holds it."""
+    """The page of an empty report form for this request, from the worker's memory when it holds it."""
     if settings.DEBUG or len(messages.get_messages(request)):
         # A pending message is shown once, on this page only; in development templates change under a running worker.
         form = ReportForm(organization=organization, initial={"submission_token": new_submission_token()})
         return render(request, TEMPLATE, {"organization": organization, "form": form})
-    key = _cache_key(organization)
-    page = cache.get(key)
-    if page is None:
-        page = _render_blank(request, organization)
-        cache.set(key, page, CACHE_SECONDS)
+    shown = (organization_row(organization), _shown_rows(organization))
+    page = BLANK_FORMS.page(organization.pk, shown, lambda: _render_blank(request, organization))
     page = page.replace(_CSRF_SLOT, get_token(request)).replace(_SUBMISSION_SLOT, new_submission_token())
     return HttpResponse(page)
