@@ -179,18 +179,29 @@ def test_on_postgresql_a_prepared_query_is_planned_once_per_connection_and_count
     assert len(statements) == 1
 
 
-def test_on_postgresql_an_insert_of_many_rows_is_not_prepared_and_still_saved(postgresql):
+def test_on_postgresql_rows_go_as_one_array_per_column_in_one_prepared_statement_whatever_their_number(postgresql):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from cocdesk.notify.models import Notification
 
     case, _receipt = report_case(OrganizationFactory())
     common = {"organization_id": case.organization_id, "case_id": case.pk, "kind": "test", "subject": "Many"}
-    # More parameters than a prepared statement is given: bound by the client, as any of Django's statements.
-    ids = PreparedInsert(Notification).insert_values([{**common, "body": str(n)} for n in range(300)])
-    assert Notification.objects.filter(pk__in=ids).count() == 300
-    assert not [text for text in _prepared_statements_of_session() if "notify_notification" in text]
-    (one,) = PreparedInsert(Notification).insert_values([{**common, "body": "one"}])
+    insert = PreparedInsert(Notification)
+    with CaptureQueriesContext(connection) as queries:
+        many = insert.insert_values([{**common, "body": str(n)} for n in range(300)])
+        few = insert.insert_values([{**common, "body": f"few {n}", "recipient_id": None} for n in range(2)])
+    assert len(queries) == 2 and all("UNNEST" in query["sql"] for query in queries)
+    assert list(Notification.objects.filter(pk__in=many).order_by("pk").values_list("body", flat=True)) == [
+        str(n) for n in range(300)
+    ]
+    assert sorted(many) == many and sorted(few) == few and few[0] > many[-1]
+    assert Notification.objects.get(pk=few[1]).body == "few 1"
+    statements = [text for text in _prepared_statements_of_session() if "notify_notification" in text]
+    assert len(statements) == 1 and "UNNEST" in statements[0]
+    (one,) = insert.insert_values([{**common, "body": "one"}])
     assert Notification.objects.get(pk=one).body == "one"
-    assert [text for text in _prepared_statements_of_session() if "notify_notification" in text]
+    assert len([text for text in _prepared_statements_of_session() if "notify_notification" in text]) == 2
 
 
 def test_with_prepared_statements_off_nothing_is_prepared(postgresql, settings):

@@ -181,14 +181,35 @@ class PreparedInsert:
         self._unchanged = weakref.WeakKeyDictionary()
 
     def _statement(self, connection, count):
+        """The INSERT of ``count`` rows, and whether it takes each column's values as one array (``_by_column``)."""
         known = self._statements.setdefault(connection, {})
-        if count not in known:
+        by_column = count > 1 and self._by_column(connection)
+        key = "columns" if by_column else count
+        if key not in known:
             ops, meta = connection.ops, self.model._meta
             columns = ", ".join(ops.quote_name(field.column) for field in self.fields)
-            values = ops.bulk_insert_sql(self.fields, [["%s"] * len(self.fields)] * count)
+            if by_column:
+                # Each column's database type without its size: an array of varchar(50) values would be cut to it.
+                arrays = ", ".join(f"(%s)::{field.db_type(connection).split('(')[0]}[]" for field in self.fields)
+                values = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 - column types of our own models
+            else:
+                values = ops.bulk_insert_sql(self.fields, [["%s"] * len(self.fields)] * count)
             returning, _params = ops.return_insert_columns([meta.pk])
-            known[count] = f"{ops.insert_statement()} {ops.quote_name(meta.db_table)} ({columns}) {values} {returning}"
-        return known[count]
+            known[key] = f"{ops.insert_statement()} {ops.quote_name(meta.db_table)} ({columns}) {values} {returning}"
+        return known[key], by_column
+
+    def _by_column(self, connection):
+        """Whether rows go to PostgreSQL as one array per column (``INSERT ... SELECT * FROM UNNEST``), as Django's
+        ``bulk_create`` sends them where it can: one statement text, and one parameter per column, whatever the number
+        of rows, so the driver and the server reuse one prepared statement. Only for columns of Django's own types
+        whose values need no placeholder of their own."""
+        if connection.vendor != "postgresql":
+            return False
+        return all(
+            not hasattr(field, "get_placeholder")
+            and (field.target_field if field.is_relation else field).get_internal_type() in connection.data_types
+            for field in self.fields
+        )
 
     def insert(self, objects, *, using=None):
         """Saves ``objects`` (new instances of the model) and returns them."""
@@ -297,9 +318,13 @@ class PreparedInsert:
         keys = []
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
-            params = [value for row in chunk for value in row]
+            sql, by_column = self._statement(connection, len(chunk))
+            if by_column:
+                params = [list(column) for column in zip(*chunk, strict=True)]
+            else:
+                params = [value for row in chunk for value in row]
             with statement_cursor(connection, len(params)) as cursor:
-                cursor.execute(self._statement(connection, len(chunk)), params)
+                cursor.execute(sql, params)
                 keys += [key for (key,) in connection.ops.fetch_returned_insert_rows(cursor)]
         if len(keys) != len(rows):
             raise RuntimeError(f"{len(rows)} rows inserted, {len(keys)} keys returned")
