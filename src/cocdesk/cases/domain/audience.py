@@ -63,8 +63,9 @@ def _team_query(organization_id):
     return Membership.objects.filter(organization_id=organization_id).order_by("display_name", "pk").values_list(*names)
 
 
-# Every column but the sealed identifiers, and of the account only what sight, notices and recusals read.
-_MEMBER_FIELDS = field_names(Membership, leave_out={"sealed_identifiers"})
+# What sight, notices and recusals read of a membership (not its sealed identifiers, not when it was made or changed)
+# and of its account.
+_MEMBER_FIELDS = field_names(Membership, leave_out={"sealed_identifiers", "created_at", "updated_at"})
 _User = Membership._meta.get_field("user").related_model
 _USER_FIELDS = ["id", _User.USERNAME_FIELD, "email", "is_active"]
 # A submission reads the whole team: built once per worker (see ``common.prepared``).
