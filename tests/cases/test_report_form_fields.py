@@ -1,13 +1,20 @@
-"""Each report form gets fields of its own, copied more cheaply than Django's deep copy but as separate: nothing one
-reporter's form holds (errors, initial values, widget attributes, choices, querysets) reaches another's."""
+"""Each report form gets its own copy of the fields it changes (the space and the team offered for exclusion), copied
+more cheaply than Django's deep copy but as separate, and shares the others, which nothing ever changes: whatever
+one reporter's form holds (what they typed, errors, initial values, widget attributes, choices, querysets) never
+reaches another's."""
 
 import copy
 
 import pytest
 from django import forms
 
-from cocdesk.cases.forms import ReportForm
-from tests.factories import member
+from cocdesk.cases.forms import REPORT_FORM_OWN_FIELDS, ReportForm
+from cocdesk.desk.staff_views import StaffReportForm
+from tests.factories import SpaceFactory, member
+from tests.formdata import form_fields
+from tests.team import log_in
+
+SHARED_FIELDS = sorted(set(ReportForm.base_fields) - REPORT_FORM_OWN_FIELDS)
 
 
 def mutable_parts(field):
@@ -17,43 +24,77 @@ def mutable_parts(field):
     return parts
 
 
+def state_of(field):
+    """Everything a field and its widget hold, as text: any change to an attribute, a dict or a list shows."""
+    return repr(sorted(vars(field).items())), repr(sorted(vars(field.widget).items()))
+
+
 @pytest.mark.django_db
-def test_two_forms_share_no_mutable_state_with_each_other_or_the_class(organization):
+def test_the_fields_a_form_changes_are_its_own_and_the_others_are_shared(organization):
     member(organization, "responder")
     first = ReportForm({"description": "x" * 60_000, "reporter_email": "nope"}, organization=organization)
     second = ReportForm(organization=organization)
     assert first.fields.keys() == second.fields.keys() == ReportForm.base_fields.keys()
-    for name in ReportForm.base_fields:
+    for name in REPORT_FORM_OWN_FIELDS:
         class_parts = {id(part) for part in mutable_parts(ReportForm.base_fields[name])}
         first_parts = {id(part) for part in mutable_parts(first.fields[name])}
         second_parts = {id(part) for part in mutable_parts(second.fields[name])}
         assert not first_parts & second_parts, name
         assert not first_parts & class_parts and not second_parts & class_parts, name
+    for name in SHARED_FIELDS:
+        assert first.fields[name] is second.fields[name] is ReportForm.base_fields[name], name
 
 
 @pytest.mark.django_db
-def test_what_one_form_changes_stays_in_it(organization):
-    member(organization, "responder")
-    first = ReportForm({"description": "", "reporter_email": "not an address"}, organization=organization)
+def test_what_one_reporter_s_form_holds_stays_in_it(organization):
+    member(organization, "responder", display_name="Rita Responder")
+    first = ReportForm(
+        {"description": "", "reporter_email": "not an address", "reporter_name": "First Reporter"},
+        organization=organization,
+        initial={"submission_token": "first-token"},
+    )
     assert not first.is_valid() and {"description", "reporter_email"} <= first.errors.keys()
-    first.fields["description"].widget.attrs["aria-invalid"] = "true"
-    first.fields["description"].error_messages["required"] = "Changed for one reporter"
-    first.fields["description"].validators.append(lambda value: None)
-    first.fields["ongoing"].initial = "yes"
-    first.fields["ongoing"].choices = [("maybe", "Maybe")]
-    first.fields["reporter_name"].label = "Changed label"
+    first.fields["excluded_members"].widget.attrs["aria-invalid"] = "true"
+    first.fields["excluded_members"].error_messages["required"] = "Changed for one reporter"
+    first.fields["space"].empty_label = "Changed for one reporter"
 
     second = ReportForm({"description": "It happened."}, organization=organization)
     assert second.is_valid(), second.errors
-    description = second.fields["description"]
-    assert "aria-invalid" not in description.widget.attrs and "aria-invalid" not in second["description"].as_widget()
-    assert description.error_messages["required"] == ReportForm.base_fields["description"].error_messages["required"]
-    assert len(description.validators) == len(ReportForm.base_fields["description"].validators)
-    assert second.fields["ongoing"].initial == "no" and second.cleaned_data["ongoing"] == "no"
-    assert ("maybe", "Maybe") not in second.fields["ongoing"].choices
-    assert ("maybe", "Maybe") not in list(second.fields["ongoing"].widget.choices)
-    assert second.fields["reporter_name"].label == "Your name"
-    assert ReportForm.base_fields["ongoing"].initial == "no"
+    assert not second.errors and "First Reporter" not in str(second["reporter_name"])
+    assert "not an address" not in str(second["reporter_email"])
+    assert "first-token" not in str(second["submission_token"])
+    assert "aria-invalid" not in second.fields["excluded_members"].widget.attrs
+    assert second.fields["excluded_members"].error_messages["required"] != "Changed for one reporter"
+    assert second.fields["space"].empty_label == "Somewhere else, or I am not sure"
+    assert "aria-invalid" not in str(second["description"]) and 'aria-invalid="true"' in str(first["description"])
+
+
+@pytest.mark.django_db
+def test_every_use_of_the_form_leaves_the_shared_fields_as_they_were(client, organization):
+    """The public form shown, refused with errors and kept as typed, sent; the team's form for a report taken in
+    person, shown and refused; a report's answers described: not one shared field or widget changes."""
+    lead = member(organization, "lead", display_name="Lena Lead")
+    space = SpaceFactory(organization=organization, name="Main hall")
+    before = {name: state_of(ReportForm.base_fields[name]) for name in SHARED_FIELDS}
+
+    url = f"/report/{organization.slug}/"
+    page = client.get(url).content.decode()
+    refused = form_fields(page, "") | {"description": "", "reporter_email": "not an address", "ongoing": "maybe"}
+    kept = client.post(url, refused).content.decode()
+    assert "not an address" in kept and 'aria-invalid="true"' in kept
+    sent = form_fields(kept, "") | {"description": "It happened.", "reporter_email": "", "space": str(space.pk)}
+    assert 'id="receipt"' in client.post(url, sent).content.decode()
+
+    log_in(client, lead.user)
+    staff_url = f"/desk/orgs/{organization.slug}/file-report/"
+    staff_page = client.get(staff_url).content.decode()
+    staff_refused = form_fields(staff_page, "") | {"description": "", "incident_date": "not a date"}
+    assert "not a date" in client.post(staff_url, staff_refused).content.decode()
+    assert StaffReportForm.base_fields["description"] is ReportForm.base_fields["description"]
+    ReportForm.describe({"description": "It happened.", "ongoing": "yes", "reported_name": "Someone"})
+
+    after = {name: state_of(ReportForm.base_fields[name]) for name in SHARED_FIELDS}
+    assert after == before
 
 
 @pytest.mark.django_db

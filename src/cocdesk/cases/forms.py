@@ -246,8 +246,13 @@ class ReportForm(forms.Form):
         return described
 
 
-# The report form is the one a burst of reports builds again and again.
-ReportForm.base_fields = CopiedCheaply(ReportForm.base_fields)
+# The report form is the one a burst of reports builds again and again. Its ``__init__`` sets the space's organization
+# and the team offered for exclusion on each form's own copy of those two fields; nothing changes the others, which
+# every form shares (tests/cases/test_report_form_fields.py checks they come out of every use unchanged).
+REPORT_FORM_OWN_FIELDS = frozenset({"space", "excluded_members"})
+ReportForm.base_fields = CopiedCheaply(
+    ReportForm.base_fields, shared=set(ReportForm.base_fields) - REPORT_FORM_OWN_FIELDS
+)
 
 
 def reportable_spaces(organization):

@@ -1,6 +1,6 @@
 """Cheaper per-form copies of a form's fields, for the forms built on every request of a burst (the public report
-form): each form still gets its own fields, widgets, attributes, error messages, validators and choices, without
-``copy.deepcopy`` walking every choice."""
+form): each form gets its own fields, widgets, attributes, error messages, validators and choices, without
+``copy.deepcopy`` walking every choice, or shares the fields that nothing ever changes."""
 
 import copy
 
@@ -57,7 +57,21 @@ def _shallow_copy(instance):
 
 
 class CopiedCheaply(dict):
-    """A form's ``base_fields``: Django gives each form a deep copy of them, this hands it ``_own_copy`` of each."""
+    """A form's ``base_fields``: Django gives each form a deep copy of them; this hands it ``_own_copy`` of each,
+    except the ``shared`` ones, which every form uses as they are.
+
+    Share only fields that nothing changes after the class is made: Django itself never changes a field or its
+    widget while binding, cleaning or rendering a form (the attributes it adds to a widget, such as
+    ``aria-invalid``, go into a copy of ``attrs`` made for that rendering), and what a reporter sent, the errors
+    and the initial values live on the form, never on its fields. A field the form or a view changes (choices, a
+    queryset, ``widget.attrs``) must stay the form's own."""
+
+    def __init__(self, fields, *, shared=()):
+        super().__init__(fields)
+        unknown = set(shared) - self.keys()
+        if unknown:
+            raise KeyError(f"no fields named {sorted(unknown)}")
+        self.shared = frozenset(shared)
 
     def __deepcopy__(self, memo):
-        return {name: _own_copy(field) for name, field in self.items()}
+        return {name: field if name in self.shared else _own_copy(field) for name, field in self.items()}
