@@ -408,3 +408,13 @@ def test_receipt_and_case_pages_are_never_cached(client, organization, reported)
     log_in(client, reported["responder"].user)
     desk = client.get(f"/desk/cases/{reference}/")
     assert desk.status_code == 200 and desk["Cache-Control"] == "no-store"
+
+
+def test_every_symbol_is_drawn_at_every_position_of_a_reference():
+    drawn = [references.new_reference().replace("-", "") for _ in range(3000)]
+    for position in range(12):
+        # 100 expected draws of each of the 30 symbols at each position: none missing, none far off.
+        counts = {symbol: 0 for symbol in references.REFERENCE_ALPHABET}
+        for reference in drawn:
+            counts[reference[position]] += 1
+        assert min(counts.values()) > 40 and max(counts.values()) < 180, (position, counts)
