@@ -25,9 +25,12 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     # PROTECT: the hash covers these keys, so the rows they point to must outlive the log (deactivate, never delete).
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, db_index=False)
     actor_label = models.CharField(max_length=150, blank=True)
-    organization = models.ForeignKey("orgs.Organization", null=True, blank=True, on_delete=models.PROTECT)
+    # Not indexed alone: the index of the organization's events by time serves its look-ups.
+    organization = models.ForeignKey(
+        "orgs.Organization", null=True, blank=True, on_delete=models.PROTECT, db_index=False
+    )
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT)
     case_reference = models.CharField(max_length=32, blank=True, db_index=True)
     action = models.CharField(max_length=64)
@@ -37,7 +40,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["organization", "created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "created_at"]),
+            # A reporter's and the system's events have no actor: only members' events are indexed by theirs.
+            models.Index(fields=["actor"], name="audit_event_actor", condition=models.Q(actor__isnull=False)),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or self.actor_kind} {self.action}"

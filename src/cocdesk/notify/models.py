@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -22,13 +23,17 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
     # A notice to a reporter: the address is read from the sealed report when the mail is sent, never stored.
-    report = models.ForeignKey("cases.Report", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    report = models.ForeignKey(
+        "cases.Report", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     message_id = models.CharField(max_length=200, blank=True, db_index=True)
     organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     # A team message to an email reporter: the reporter chose mail, so the message itself goes out. The row holds
     # no copy of it: the text is read from the sealed message when the mail is sent.
-    team_message = models.ForeignKey("cases.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    team_message = models.ForeignKey(
+        "cases.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=40)
     subject = models.CharField(max_length=200)
     body = models.TextField()
@@ -41,6 +46,14 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Most notices are to team members about a case: only those to a reporter or carrying a team message hold
+        # these keys, and only they are indexed (a report's notices tell the whole team at once).
+        indexes = [
+            models.Index(fields=["report"], name="notification_report", condition=Q(report__isnull=False)),
+            models.Index(
+                fields=["team_message"], name="notification_team_message", condition=Q(team_message__isnull=False)
+            ),
+        ]
 
     def __str__(self):
         return f"{self.kind} to {self.recipient} ({self.state})"
