@@ -7,8 +7,9 @@ back as the queryset's ``values_list`` would give them: the same converters (dat
 Only equality-style parameters can be stand-ins: a value the ORM would expand (a list for ``__in``) or rewrite
 (a pattern for ``__contains``) cannot, and a stand-in missing from the compiled parameters is refused at once.
 
-``PreparedInsert`` saves new rows as ``bulk_create`` does, with the INSERT's text kept per number of rows, from model
-instances or, cheaper still, from plain values (``insert_values``).
+``PreparedInsert`` saves new rows as ``bulk_create`` does, with the INSERT's text kept per number of rows (on
+PostgreSQL, one text for any number above one: an array per column), from model instances or, cheaper still, from
+plain values (``insert_values``).
 
 On PostgreSQL both also run as the server's prepared statements (``statement_cursor``): planning a small statement
 costs PostgreSQL several times what running it does, and a prepared one is planned once per connection. They go
@@ -40,8 +41,8 @@ def _stand_in(kind, number):
     raise TypeError(f"a stand-in is an int or a str, not {kind!r}")
 
 
-# Server-side parameters are bound by PostgreSQL, which takes at most 65,535 per statement; an INSERT of many rows
-# stays with Django's client-side binding, and so keeps one statement text per batch size out of the session's cache.
+# Server-side parameters are bound by PostgreSQL, which takes at most 65,535 per statement: a statement with many
+# stays with Django's client-side binding. (An INSERT of several rows there takes one array per column.)
 _MOST_PARAMETERS_PREPARED = 1_000
 # psycopg prepares a statement when asked (``prepare=True``) only if the connection's threshold is set; Django leaves
 # it unset so that its own cursors never prepare, and with this value they still never do on their own.
