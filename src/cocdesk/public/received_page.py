@@ -32,10 +32,14 @@ def received_response(request, organization, case, receipt):
         # A pending message is shown once, on this page only; in development templates change under a running worker.
         return render(request, TEMPLATE, context)
     stand_in = {"reference": _REFERENCE_SLOT, "is_urgent": case.is_urgent}
+    charset = settings.DEFAULT_CHARSET
+    # Kept encoded, as it is sent: the tokens are spliced into the bytes.
     page = CONFIRMATIONS.page(
         (organization.pk, case.is_urgent),
         organization_row(organization),
-        lambda: render_to_string(TEMPLATE, {**context, "case": stand_in, "receipt": _RECEIPT_SLOT}),
+        lambda: render_to_string(TEMPLATE, {**context, "case": stand_in, "receipt": _RECEIPT_SLOT}).encode(charset),
     )
-    page = page.replace(_REFERENCE_SLOT, escape(case.reference)).replace(_RECEIPT_SLOT, escape(receipt))
+    page = page.replace(_REFERENCE_SLOT.encode(charset), escape(case.reference).encode(charset)).replace(
+        _RECEIPT_SLOT.encode(charset), escape(receipt).encode(charset)
+    )
     return HttpResponse(page)

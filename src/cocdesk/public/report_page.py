@@ -66,7 +66,10 @@ def _shown_rows(organization):
 def _render_blank(request, organization):
     form = ReportForm(organization=organization, initial={"submission_token": _SUBMISSION_SLOT})
     # Without the request: no context processor may put anything of this visitor into a page others get.
-    return render_to_string(TEMPLATE, {"organization": organization, "form": form, "csrf_token": _CSRF_SLOT})
+    page = render_to_string(TEMPLATE, {"organization": organization, "form": form, "csrf_token": _CSRF_SLOT})
+    # Kept encoded, as it is sent: the page is long and not all Latin-1, and encoding it again for every reporter
+    # cost more than splicing the tokens in.
+    return page.encode(settings.DEFAULT_CHARSET)
 
 
 def blank_form_response(request, organization):
@@ -77,5 +80,8 @@ def blank_form_response(request, organization):
         return render(request, TEMPLATE, {"organization": organization, "form": form})
     shown = (organization_row(organization), _shown_rows(organization))
     page = BLANK_FORMS.page(organization.pk, shown, lambda: _render_blank(request, organization))
-    page = page.replace(_CSRF_SLOT, get_token(request)).replace(_SUBMISSION_SLOT, new_submission_token())
+    charset = settings.DEFAULT_CHARSET
+    page = page.replace(_CSRF_SLOT.encode(charset), get_token(request).encode(charset)).replace(
+        _SUBMISSION_SLOT.encode(charset), new_submission_token().encode(charset)
+    )
     return HttpResponse(page)
