@@ -249,19 +249,25 @@ class PreparedInsert:
         if not rows:
             return []
         columns = self._columns()
-        now = {attname: _now_for(field) for attname, field, stamped in columns if stamped}
+        now = {attname: _now_for(field) for attname, field, stamped, _default in columns if stamped}
         values = []
         for row in rows:
             if not row.keys() <= self._attnames:
                 raise TypeError(f"{self.model.__name__} has no columns {sorted(row.keys() - self._attnames)}")
+            if any(hasattr(value, "resolve_expression") for value in row.values()):
+                raise TypeError("insert_values takes plain values, not expressions")
             values.append(
                 [
-                    now[attname] if stamped else row[attname] if attname in row else field.get_default()
-                    for attname, field, stamped in columns
+                    now[attname]
+                    if stamped
+                    else row[attname]
+                    if attname in row
+                    else field.get_default()
+                    if default is _MISSING
+                    else default
+                    for attname, field, stamped, default in columns
                 ]
             )
-        if any(hasattr(value, "resolve_expression") for row in values for value in row):
-            raise TypeError("insert_values takes plain values, not expressions")
         if not connection.features.can_return_rows_from_bulk_insert:
             objects = self.model.objects.using(using).bulk_create(
                 self.model(**dict(zip(self._attnames_in_order, row, strict=True))) for row in values
@@ -270,14 +276,21 @@ class PreparedInsert:
         return self._execute(connection, self._prepared(values, connection))
 
     def _columns(self):
-        """(attribute name, field, whether saving stamps it with the time) of each column, in the INSERT's order."""
+        """(attribute name, field, whether saving stamps it with the time, its default) of each column, in the
+        INSERT's order. The default is the field's own when it is a value, which ``get_default`` gives every time;
+        ``_MISSING`` when it is a callable (``uuid4``, ``timezone.now``), called for each row."""
         if self._column_plan is not None:
             return self._column_plan
         for field in self.fields:
             if field.has_db_default():
                 raise TypeError(f"{field.attname}: insert_values cannot give a column its database default")
         self._column_plan = [
-            (field.attname, field, bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)))
+            (
+                field.attname,
+                field,
+                bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)),
+                _MISSING if callable(field.default) else field.get_default(),
+            )
             for field in self.fields
         ]
         return self._column_plan
@@ -315,7 +328,8 @@ class PreparedInsert:
 
     def _execute(self, connection, rows):
         """Runs the INSERTs of prepared ``rows`` (in batches the database accepts) and returns the new keys."""
-        batch = connection.ops.bulk_batch_size(self.fields, rows) or len(rows)
+        # One row always fits; the batch size is worked out over every field.
+        batch = 1 if len(rows) == 1 else connection.ops.bulk_batch_size(self.fields, rows) or len(rows)
         keys = []
         for start in range(0, len(rows), batch):
             chunk = rows[start : start + batch]
