@@ -85,6 +85,18 @@ def test_the_lookup_finds_whom_comparing_the_forms_finds(organization, team, ans
 
 
 @pytest.mark.django_db
+def test_a_report_naming_many_finds_the_member_among_them_as_one_naming_few_does(organization, team):
+    from cocdesk.people.domain import members
+
+    many = "\n".join([f"Stranger Number{n}" for n in range(members.MOST_DIGESTS_PREPARED)] + ["Dana Quist"])
+    reported = reported_person_identifiers({"reported_nicknames": many})
+    assert len(members.digests_of_forms(organization, reported)) > members.MOST_DIGESTS_PREPARED
+    assert memberships_named(organization, reported) == {team[0].pk}
+    few = reported_person_identifiers({"reported_nicknames": "Stranger Number1\nDana Quist"})
+    assert memberships_named(organization, few) == {team[0].pk}
+
+
+@pytest.mark.django_db
 def test_changing_what_a_member_is_known_by_keeps_their_digests_and_seal(organization, team):
     dana = team[0]
     admin = member(organization, "admin")
