@@ -6,9 +6,10 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 
 from cocdesk.common import crypto
+from cocdesk.common.prepared import PreparedQuery
 
 from ..models import Identifier, Person, RegistryKey
 from ..normalise import guess_kind, normalise_identifier
@@ -26,17 +27,27 @@ def registry_key(organization):
     cached = getattr(organization, "_registry_key", None)
     if cached is not None:
         return cached
-    stored = RegistryKey.objects.filter(organization=organization).first()
-    if stored is None:
+    rows = _stored_key.rows(organization.pk, using=router.db_for_read(RegistryKey))
+    if rows:
+        ((key_id, wrapped),) = rows
+    else:
         key_id, wrapped = crypto.new_wrapped_data_key(_associated(organization, "key"))
         with transaction.atomic():
             stored, _ = RegistryKey.objects.get_or_create(
                 organization=organization, defaults={"key_id": key_id, "wrapped_key": wrapped}
             )
-    organization._registry_key = crypto.unwrap_data_key(
-        stored.key_id, stored.wrapped_key, _associated(organization, "key")
-    )
+        key_id, wrapped = stored.key_id, stored.wrapped_key
+    organization._registry_key = crypto.unwrap_data_key(key_id, bytes(wrapped), _associated(organization, "key"))
     return organization._registry_key
+
+
+# Read by every report that names someone: built once per worker (``common.prepared``).
+_stored_key = PreparedQuery(
+    lambda organization_id: (
+        RegistryKey.objects.filter(organization_id=organization_id).order_by().values_list("key_id", "wrapped_key")[:1]
+    ),
+    int,
+)
 
 
 def seal(organization, purpose, payload):
