@@ -14,11 +14,11 @@ from django.contrib import messages
 from django.db import router
 from django.db.models import IntegerField, Value
 from django.http import Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from cocdesk.cases.forms import ReportForm, reportable_spaces, team_list
+from cocdesk.common.csrf_tokens import form_token
 from cocdesk.common.prepared import PreparedQuery, field_names
 from cocdesk.common.worker_pages import WorkerPages, organization_row
 from cocdesk.orgs.models import Organization
@@ -81,7 +81,7 @@ def blank_form_response(request, organization):
     shown = (organization_row(organization), _shown_rows(organization))
     page = BLANK_FORMS.page(organization.pk, shown, lambda: _render_blank(request, organization))
     charset = settings.DEFAULT_CHARSET
-    page = page.replace(_CSRF_SLOT.encode(charset), get_token(request).encode(charset)).replace(
+    page = page.replace(_CSRF_SLOT.encode(charset), form_token(request).encode(charset)).replace(
         _SUBMISSION_SLOT.encode(charset), new_submission_token().encode(charset)
     )
     return HttpResponse(page)
