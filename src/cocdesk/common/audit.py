@@ -12,7 +12,8 @@ from django.db import router, transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEvent
-from .prepared import PreparedInsert, PreparedQuery, field_names, update_query
+from .prepared import PreparedQuery, field_names, update_query
+from .prepared_insert import PreparedInsert
 
 GENESIS = "0" * 64
 

@@ -12,7 +12,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import normalize_json
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from cocdesk.common.prepared import PreparedInsert
+from cocdesk.common.prepared_insert import PreparedInsert
 
 from .models import Notification
 
@@ -109,21 +109,26 @@ def queue(notifications):
 
 
 def queue_case_notices(case, notices):
-    """``queue`` of ``member_notification`` for each member of each (memberships, notice) of ``notices``, saved as
-    rows without a model instance each: a report tells the whole team at once. Members without an address are left
-    out, as ``queue`` leaves them out. Returns the ids of the notifications."""
-    rows, now = [], timezone.now()
-    for memberships, notice in notices:
-        common = {
-            "next_attempt_at": now,
-            "organization_id": case.organization_id,
-            "case_id": case.pk,
-            "kind": notice["kind"],
-            "subject": notice["subject"],
-            "body": notice_body(case, notice["lines"]),
-        }
-        rows += [{**common, "recipient_id": m.user.pk} for m in memberships if m.user.email]
-    ids = _insert_notifications.insert_values(rows)
+    """``queue`` of ``member_notification`` for each member of each (memberships, notice) of ``notices``, saved in
+    one statement without a model instance each: a report tells the whole team at once, and a notice's text is sent to
+    the database once for all its recipients (``insert_fanned``). Members without an address are left out, as
+    ``queue`` leaves them out. Returns the ids of the notifications."""
+    now = timezone.now()
+    groups = [
+        (
+            {
+                "next_attempt_at": now,
+                "organization_id": case.organization_id,
+                "case_id": case.pk,
+                "kind": notice["kind"],
+                "subject": notice["subject"],
+                "body": notice_body(case, notice["lines"]),
+            },
+            [m.user.pk for m in memberships if m.user.email],
+        )
+        for memberships, notice in notices
+    ]
+    ids = _insert_notifications.insert_fanned(groups, "recipient_id")
     enqueue_notifications(ids)
     return ids
 

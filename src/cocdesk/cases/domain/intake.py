@@ -4,7 +4,7 @@ from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from cocdesk.common import audit
-from cocdesk.common.prepared import PreparedInsert
+from cocdesk.common.prepared_insert import PreparedInsert
 from cocdesk.orgs.models import Membership
 from cocdesk.people.domain.members import memberships_named
 from cocdesk.people.domain.parties import record_parties

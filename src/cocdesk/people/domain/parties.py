@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from django.db import router
 
-from cocdesk.common.prepared import PreparedInsert, PreparedQuery
+from cocdesk.common.prepared import PreparedQuery
+from cocdesk.common.prepared_insert import PreparedInsert
 
 from ..enums import IdentifierKind, PartyRole
 from ..models import CaseParty, Identifier, Person
