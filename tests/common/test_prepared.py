@@ -1,6 +1,7 @@
 """Prepared statements give what the ORM gives: the same rows (converted alike), the same saved objects."""
 
 import pytest
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cocdesk.common.prepared import PreparedQuery, field_names, update_query
@@ -84,3 +85,43 @@ def test_with_prepared_statements_off_nothing_is_prepared(postgresql, prepared_s
     organization = OrganizationFactory()
     assert by_slug.rows(organization.slug)[0][0] == organization.pk
     assert not [text for text in prepared_statements() if '"orgs_organization"."slug" = $1' in text]
+
+
+@pytest.mark.django_db
+def test_a_cursor_is_kept_for_the_next_statement_until_the_connection_or_the_request_changes(settings):
+    from django.db import connections
+
+    from cocdesk.common.prepared import statement_cursor
+
+    settings.DEBUG = False
+    connection = connections["default"]
+    organization = OrganizationFactory()
+    with statement_cursor(connection) as first:
+        pass
+    assert by_slug.rows(organization.slug)[0][0] == organization.pk
+    assert statement_cursor(connection) is first and first.cursor.connection is not None
+    # A new request: Django's health check runs before the first statement, through a new cursor.
+    connection.health_check_done = False
+    second = statement_cursor(connection)
+    assert second is not first and connection.health_check_done
+    assert statement_cursor(connection) is second
+    # Logged statements each get a cursor of their own, counted as any other query.
+    with CaptureQueriesContext(connection) as queries:
+        assert statement_cursor(connection) is not second
+        assert by_slug.rows(organization.slug)[0][0] == organization.pk
+    assert len(queries) == 1
+
+
+def test_a_kept_cursor_is_not_used_on_a_new_connection(transactional_db, settings):
+    from django.db import connections
+
+    from cocdesk.common.prepared import statement_cursor
+
+    settings.DEBUG = False
+    connection = connections["default"]
+    organization = OrganizationFactory()
+    kept = statement_cursor(connection)
+    connection.close()
+    assert by_slug.rows(organization.slug)[0][0] == organization.pk
+    renewed = statement_cursor(connection)
+    assert renewed is not kept and renewed.cursor.connection is connection.connection

@@ -19,6 +19,7 @@ import weakref
 
 from django.conf import settings
 from django.db import connections
+from django.db.backends.utils import CursorWrapper
 from django.db.models.sql import UpdateQuery
 
 # Values no caller could pass by chance, so each one is found again among the compiled parameters. An int stands
@@ -46,27 +47,58 @@ _STATEMENTS_KEPT_PER_CONNECTION = 300
 def statement_cursor(connection, parameter_count=0):
     """A cursor of ``connection`` (Django's wrapper, as ``connection.cursor()``) for the statements of this module.
     On PostgreSQL it has the server bind the parameters and prepare the statement, once per connection; elsewhere,
-    or with ``database_prepared_statements`` off, it is ``connection.cursor()``."""
+    or with ``database_prepared_statements`` off, it is made as ``connection.cursor()`` makes one.
+
+    The cursor is kept open for the connection's next statement (``with`` leaves it open): making one costs Django
+    more than a small statement costs SQLite. A new one is made on a new connection, and for the first statement of
+    a request, so that Django's health check still runs first. While queries are logged (``DEBUG``, query counts)
+    each statement gets a new cursor, logged as any other."""
+    preparing = (
+        connection.vendor == "postgresql"
+        and parameter_count <= _MOST_PARAMETERS_PREPARED
+        and getattr(settings, "COCDESK_PREPARED_STATEMENTS", True)
+    )
+    if connection.queries_logged:
+        return _new_cursor(connection, preparing)
+    kept = _KEPT_CURSORS.setdefault(connection, {})
+    cursor = kept.get(preparing)
     if (
-        connection.vendor != "postgresql"
-        or parameter_count > _MOST_PARAMETERS_PREPARED
-        or not getattr(settings, "COCDESK_PREPARED_STATEMENTS", True)
+        cursor is None
+        or cursor.cursor.connection is not connection.connection
+        or (connection.health_check_enabled and not connection.health_check_done)
     ):
+        cursor = kept[preparing] = _KeptCursor(_new_cursor(connection, preparing).cursor, connection)
+    return cursor
+
+
+class _KeptCursor(CursorWrapper):
+    """Django's cursor wrapper, which a ``with`` block leaves open for the next statement."""
+
+    def __exit__(self, kind, value, traceback):
+        return None
+
+
+# Per connection object (one per thread), then whether the cursor prepares its statements.
+_KEPT_CURSORS = weakref.WeakKeyDictionary()
+
+
+def _new_cursor(connection, preparing):
+    if not preparing:
         return connection.cursor()
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:
         raw.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
         raw.prepared_max = _STATEMENTS_KEPT_PER_CONNECTION
-    preparing, logging = _postgresql_classes()
+    preparing_class, logging_class = _postgresql_classes()
     # Django's own cursor() makes the cursor, so its time zone and wrapping apply: only the class differs.
-    usual, raw.cursor_factory = raw.cursor_factory, preparing
+    usual, raw.cursor_factory = raw.cursor_factory, preparing_class
     try:
         cursor = connection.cursor()
     finally:
         raw.cursor_factory = usual
     if connection.queries_logged:
-        return logging(cursor.cursor, connection)
+        return logging_class(cursor.cursor, connection)
     return cursor
 
 
