@@ -165,6 +165,30 @@ def test_record_many_appends_what_record_would_have(two_organizations):
     assert verify() == f"Audit chain intact: {AuditEvent.objects.count()} events."
 
 
+def test_append_stores_what_record_many_returns_without_returning_objects(two_organizations):
+    first, second = two_organizations
+    lead = member(first, "lead").user
+    case, _receipt = report_case(first)
+    entries = [
+        {"action": "case.received", "reporter": True, "case": case, "urgent": False},
+        {"action": "case.member_recused", "actor": lead, "case": case, "membership": 7},
+        {"action": "org.settings_changed", "organization": second, "field": "name"},
+    ]
+    before = AuditEvent.objects.count()
+    assert audit.append(entries) is None
+    stored = list(AuditEvent.objects.order_by("id"))[before:]
+    assert [(event.action, event.actor_kind, event.detail) for event in stored] == [
+        ("case.received", "reporter", {"urgent": False}),
+        ("case.member_recused", "member", {"membership": 7}),
+        ("org.settings_changed", "system", {"field": "name"}),
+    ]
+    assert stored[1].actor_label == lead.get_username() and stored[0].case_reference == case.reference
+    assert stored[1].previous_hash == stored[0].hash
+    for organization in (first, second):
+        assert_chained(events_of(organization), AuditChainHead.objects.get(chain=chain_of(organization)))
+    assert "intact" in verify()
+
+
 def test_record_many_starts_the_chain_of_a_new_organization(db):
     organization = OrganizationFactory()
     events = audit.record_many(entries_for(organization, 3))

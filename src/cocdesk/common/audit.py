@@ -12,59 +12,59 @@ from django.db import router, transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEvent
-from .prepared import PreparedQuery, field_names, update_query
+from .prepared import PreparedQuery, update_query
 from .prepared_insert import PreparedInsert
 
 GENESIS = "0" * 64
 
 
+# The columns an event's hash covers, besides the hash of the event before it.
+_HASHED = ("actor_kind", "actor_id", "actor_label", "organization_id", "case_id", "case_reference", "action", "detail")
+
+
 def _digest(previous_hash, event):
-    fields = {
-        "created_at": event.created_at.isoformat(),
-        "actor_kind": event.actor_kind,
-        "actor_id": event.actor_id,
-        "actor_label": event.actor_label,
-        "organization_id": event.organization_id,
-        "case_id": event.case_id,
-        "case_reference": event.case_reference,
-        "action": event.action,
-        "detail": event.detail,
-    }
+    """The hash of a stored event (an ``AuditEvent``), as ``_digest_of_row`` made it."""
+    return _digest_of_row(previous_hash, {name: getattr(event, name) for name in ("created_at", *_HASHED)})
+
+
+def _digest_of_row(previous_hash, row):
+    fields = {name: row[name] for name in _HASHED}
+    fields["created_at"] = row["created_at"].isoformat()
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256((previous_hash + canonical).encode()).hexdigest()
 
 
-def _new_event(action, *, actor=None, reporter=False, case=None, organization=None, **detail):
-    """An unsaved event, not yet dated nor chained."""
+def _new_row(action, *, actor=None, reporter=False, case=None, organization=None, **detail):
+    """The columns of an event, not yet dated nor chained."""
     if actor is not None:
         actor_kind, label = AuditEvent.ActorKind.MEMBER, actor.get_username()
     elif reporter:
         actor_kind, label = AuditEvent.ActorKind.REPORTER, ""
     else:
         actor_kind, label = AuditEvent.ActorKind.SYSTEM, ""
-    event = AuditEvent(
-        actor_kind=actor_kind,
-        actor=actor,
-        actor_label=label,
-        case=case,
-        case_reference=case.reference if case is not None else "",
-        action=action,
-        detail=detail,
-    )
     if organization is not None:
-        event.organization = organization
-    elif case is not None:
-        # The key, not case.organization: that could cost a query per event in record_many.
-        event.organization_id = case.organization_id
-    return event
+        organization_id = organization.pk
+    else:
+        # The key, not case.organization: that could cost a query per event.
+        organization_id = case.organization_id if case is not None else None
+    return {
+        "actor_kind": actor_kind.value,
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_label": label,
+        "organization_id": organization_id,
+        "case_id": case.pk if case is not None else None,
+        "case_reference": case.reference if case is not None else "",
+        "action": action,
+        "detail": detail,
+    }
 
 
-def _chain_onto(head, event):
+def _chain_onto(head, row):
     """Dates the event under the head's lock, so times never go backwards along a chain, and links it."""
-    event.created_at = timezone.now()
-    event.previous_hash = head.last_hash
-    event.hash = _digest(head.last_hash, event)
-    head.last_hash = event.hash
+    row["created_at"] = timezone.now()
+    row["previous_hash"] = head.last_hash
+    row["hash"] = _digest_of_row(head.last_hash, row)
+    head.last_hash = row["hash"]
 
 
 def _locked_head(chain, organization_id):
@@ -75,50 +75,67 @@ def _locked_head(chain, organization_id):
 
 
 def record(action, *, actor=None, reporter=False, case=None, organization=None, **detail):
-    """Appends an audit event. ``detail`` holds identifiers and labels only, never case content."""
-    # Through record_many's prepared statements: every audited page view appends one event.
+    """Appends an audit event and returns it. ``detail`` holds identifiers and labels only, never case content."""
+    # Through append's prepared statements: every audited page view appends one event.
     entry = {"action": action, "actor": actor, "reporter": reporter, "case": case, "organization": organization}
     (event,) = record_many([entry | detail])
     return event
 
 
 def record_many(entries):
-    """Appends several events at once and returns them, in the order given.
+    """``append(entries)``, returning the events as ``AuditEvent`` objects, in the order given."""
+    rows, keys = _append(entries)
+    return [AuditEvent(pk=key, **row) for row, key in zip(rows, keys, strict=True)]
+
+
+def append(entries):
+    """Appends several events at once, without making an object of each (a reporter's submission appends one).
 
     ``entries`` is a list of dicts holding record()'s keyword arguments (``action`` included). Each chain involved
     is locked once, the events are inserted together and each head is updated once, so the number of queries does
     not grow with the number of events (up to the database's limit of parameters per INSERT).
     """
-    events = [_new_event(**entry) for entry in entries]
-    if not events:
-        return events
-    organization_of_chain = {AuditChainHead.chain_of(event.organization_id): event.organization_id for event in events}
+    _append(entries)
+
+
+def _append(entries):
+    """(the rows appended, their keys)."""
+    rows = [_new_row(**entry) for entry in entries]
+    if not rows:
+        return rows, []
+    organization_of_chain = {AuditChainHead.chain_of(row["organization_id"]): row["organization_id"] for row in rows}
     with transaction.atomic(savepoint=False):
         heads = _locked_heads(organization_of_chain)
         for chain in sorted(organization_of_chain.keys() - heads.keys()):
             heads[chain] = _locked_head(chain, organization_of_chain[chain])
-        for event in events:
-            _chain_onto(heads[AuditChainHead.chain_of(event.organization_id)], event)
+        for row in rows:
+            _chain_onto(heads[AuditChainHead.chain_of(row["organization_id"])], row)
         # Ids grow in list order, which is the order the hashes were chained in, as verification reads them.
-        _insert_events.insert(events, using=router.db_for_write(AuditEvent))
+        keys = _insert_events.insert_values(rows, using=router.db_for_write(AuditEvent))
         if len(heads) == 1:
             # Nearly always one chain (one organization's): one prepared UPDATE.
             (head,) = heads.values()
             _move_head.execute(head.pk, head.last_hash, using=router.db_for_write(AuditChainHead))
         else:
             AuditChainHead.objects.bulk_update(list(heads.values()), ["last_hash"])
-    return events
+    return rows, keys
 
 
 # Every report appends to its organization's chain: each worker builds these statements once (``prepared``).
-_HEAD_FIELDS = field_names(AuditChainHead)
 _locked_head_row = PreparedQuery(
-    lambda chain: AuditChainHead.objects.select_for_update().filter(chain=chain).values_list(*_HEAD_FIELDS), str
+    lambda chain: AuditChainHead.objects.select_for_update().filter(chain=chain).values_list("pk", "last_hash"), str
 )
 _move_head = PreparedQuery(
     lambda pk, last_hash: update_query(AuditChainHead.objects.filter(pk=pk), last_hash=last_hash), int, str
 )
 _insert_events = PreparedInsert(AuditEvent)
+
+
+class _Head:
+    """The key and last hash of the one chain most appends lock: all that chaining and moving the head need."""
+
+    def __init__(self, pk, last_hash):
+        self.pk, self.last_hash = pk, last_hash
 
 
 def _locked_heads(organization_of_chain):
@@ -127,7 +144,7 @@ def _locked_heads(organization_of_chain):
     if len(organization_of_chain) == 1:
         (chain,) = organization_of_chain
         row = next(iter(_locked_head_row.rows(chain, using=using)), None)
-        return {} if row is None else {chain: AuditChainHead.from_db(using, _HEAD_FIELDS, row)}
+        return {} if row is None else {chain: _Head(*row)}
     # Locked in the order of their keys, so two writers spanning the same chains cannot deadlock.
     return {
         head.chain: head

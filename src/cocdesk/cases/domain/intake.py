@@ -172,7 +172,7 @@ def _take_in(
         "exclusions": len(excluded_members),
         "law_enforcement_help": answers.get("law_enforcement") == LawEnforcement.PLEASE_CONTACT,
     }
-    audit.record_many([received, *recusal_entries])
+    audit.append([received, *recusal_entries])
     handlers = team.handlers(case, {membership.pk for membership, _reason, _source in exclusions})
     alerts.announce_new_case(case, automatic_recusal=automatic, fallback_engaged=fallback_engaged, handlers=handlers)
     return case
