@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.db.models.query import EmptyQuerySet
 
 from cocdesk.common.fields import SafeModelChoiceField, SafeModelMultipleChoiceField, plausible_id
-from cocdesk.common.form_copies import CopiedCheaply
+from cocdesk.common.form_copies import CleanedWithoutBoundFields, CopiedCheaply
 from cocdesk.common.prepared import PreparedQuery, field_names
 from cocdesk.orgs.models import Membership, Organization, Space
 
@@ -91,7 +91,7 @@ class ReportableSpaceField(SafeModelChoiceField):
         return Space.from_db(using, _SPACE_FIELDS, rows[0])
 
 
-class ReportForm(forms.Form):
+class ReportForm(CleanedWithoutBoundFields, forms.Form):
     """Every item of the procedures' report-data lists. Only ``description`` is required."""
 
     reporter_name = _text("Your name", "Leave the contact fields empty to report anonymously.", max_length=200)
