@@ -309,7 +309,25 @@ def _saved_unchanged(field, connection):
         and operations.validate_autopk_value is BaseDatabaseOperations.validate_autopk_value
     ):
         return frozenset({int, type(None)})
+    if kind in _NONE_SAVED_AS_NULL and field.null:
+        return frozenset({type(None)})
     return frozenset()
+
+
+# Fields that prepare None as None (SQL NULL) on every backend of Django's; not JSONField, which may save JSON null.
+_NONE_SAVED_AS_NULL = frozenset(
+    {
+        models.DateTimeField,
+        models.DateField,
+        models.TimeField,
+        models.DurationField,
+        models.UUIDField,
+        models.DecimalField,
+        models.FloatField,
+        models.BinaryField,
+        models.GenericIPAddressField,
+    }
+)
 
 
 # Types whose equal values a field always prepares alike (not floats: 0.0 == -0.0; not containers: mutable), and

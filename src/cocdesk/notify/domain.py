@@ -9,7 +9,6 @@ from django.db import router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.compat import normalize_json
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from cocdesk.common.prepared_insert import PreparedInsert
@@ -160,7 +159,8 @@ def enqueue_notifications(notification_ids):
     rows = [
         {
             "id": uuid.uuid4(),
-            "args_kwargs": normalize_json({"args": (batch,), "kwargs": {}}),
+            # What django-tasks' normalize_json makes of the arguments: the ids are integers already.
+            "args_kwargs": {"args": [list(batch)], "kwargs": {}},
             "priority": task.priority,
             "task_path": task.module_path,
             "queue_name": task.queue_name,
