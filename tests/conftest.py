@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from cocdesk.settings import POSTGRESQL_ENGINE
 from tests.factories import OrganizationFactory, SpaceFactory
 
 BROWSER_ARGS = [
@@ -31,7 +32,7 @@ def pytest_collection_modifyitems(config, items):
     (``make test`` runs both)."""
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if settings.DATABASES["default"]["ENGINE"] != POSTGRESQL_ENGINE:
         return
     kept, left_out = [], []
     for item in items:

@@ -182,6 +182,10 @@ DATABASES = {
 # session's prepared statements (PgBouncer in transaction mode before 1.21) needs this off.
 COCDESK_PREPARED_STATEMENTS = CONFIG["database_prepared_statements"]
 SQLITE_ENGINE = "cocdesk.common.sqlite"
+POSTGRESQL_ENGINE = "cocdesk.common.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's own, but for a health check that asks the connection's socket first (common/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's own, but for converting each statement's text once per worker (common/sqlite/base.py).
     DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
