@@ -222,6 +222,7 @@ PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
 SESSION_COOKIE_AGE = CONFIG["session_idle_seconds"]
 # Activity renews a session; cocdesk.common.sessions writes the renewal at most once a minute, not on every page.
 SESSION_ENGINE = "cocdesk.common.sessions"
+MESSAGE_STORAGE = "cocdesk.common.messages.LazyFallbackStorage"
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
