@@ -1,12 +1,13 @@
 """Telling team members about a case: only people who may see it, never its content."""
 
+import re
 import uuid
 import weakref
 
 import rules
 from django.conf import settings
 from django.db import router, transaction
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -27,7 +28,25 @@ def recipient_may_still_know(notification):
 
 
 def case_link(case):
-    return settings.BASE_URL + reverse("desk:case", kwargs={"reference": case.reference})
+    return settings.BASE_URL + _case_path(case.reference)
+
+
+_REFERENCE_SLOT = "REFERENCE-SLOT"
+_PLAIN_REFERENCE = re.compile(r"[A-Z0-9-]+")
+_case_path_templates = {}
+
+
+def _case_path(reference):
+    """``reverse("desk:case", ...)``: every report's notices link to the new case, and reversing a URL costs more
+    than building a notice. The path is reversed once per URL configuration and script prefix, with a stand-in for
+    the reference, which needs no quoting."""
+    if not _PLAIN_REFERENCE.fullmatch(reference):
+        return reverse("desk:case", kwargs={"reference": reference})
+    key = (settings.ROOT_URLCONF, get_urlconf(), get_script_prefix())
+    template = _case_path_templates.get(key)
+    if template is None:
+        template = _case_path_templates[key] = reverse("desk:case", kwargs={"reference": _REFERENCE_SLOT})
+    return template.replace(_REFERENCE_SLOT, reference)
 
 
 def page_chat(case, *, subject, lines):
