@@ -4,6 +4,7 @@ Notices name the case by reference and link to it; they never carry its content.
 
 from cocdesk.notify.domain import member_notification, notice_body, notify_members, page_chat, queue, queue_case_notices
 
+from ..enums import Channel
 from .queries import members_who_may_lead, members_who_may_see
 
 
@@ -27,7 +28,7 @@ def new_report_notice(case):
         "kind": "new_report",
         "subject": f"[CoC Desk] New report: case {case.reference}{space}",
         "lines": [
-            f"A new report arrived for {case.organization.name}{space} by {case.get_channel_display().lower()}.",
+            f"A new report arrived for {case.organization.name}{space} by {Channel(case.channel).label.lower()}.",
             f"Acknowledge it before {case.acknowledge_due:%Y-%m-%d %H:%M %Z}.",
         ],
     }
