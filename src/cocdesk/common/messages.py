@@ -6,7 +6,10 @@ organization does. Most requests (every reporter's) never touch messages, and a 
 given a message writes nothing, so the two are made on first use.
 """
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.messages.storage.base import BaseStorage
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.utils.functional import cached_property
 
@@ -21,3 +24,19 @@ class LazyFallbackStorage(FallbackStorage):
     def storages(self):
         args, kwargs = self._storage_arguments
         return [storage_class(*args, **kwargs) for storage_class in self.storage_classes]
+
+    def may_hold_messages(self):
+        """False when there is surely no message to show: this request added none and read none, and the browser
+        sent neither a message cookie nor a session cookie (where the two storages keep them)."""
+        if self._queued_messages or "storages" in vars(self):
+            return True
+        cookies = self.request.COOKIES
+        return CookieStorage.cookie_name in cookies or settings.SESSION_COOKIE_NAME in cookies
+
+
+def has_messages(request):
+    """Whether the request has messages to show, without making the storages when it surely has none."""
+    storage = messages.get_messages(request)
+    if isinstance(storage, LazyFallbackStorage) and not storage.may_hold_messages():
+        return False
+    return len(storage) > 0

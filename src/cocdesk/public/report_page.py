@@ -10,7 +10,6 @@ to them renders it again, in every worker at once, without anything to invalidat
 import secrets
 
 from django.conf import settings
-from django.contrib import messages
 from django.db import router
 from django.db.models import IntegerField, Value
 from django.http import Http404, HttpResponse
@@ -19,6 +18,7 @@ from django.template.loader import render_to_string
 
 from cocdesk.cases.forms import ReportForm, reportable_spaces, team_list
 from cocdesk.common.csrf_tokens import form_token
+from cocdesk.common.messages import has_messages
 from cocdesk.common.prepared import PreparedQuery, field_names
 from cocdesk.common.worker_pages import WorkerPages, organization_row
 from cocdesk.orgs.models import Organization
@@ -74,7 +74,7 @@ def _render_blank(request, organization):
 
 def blank_form_response(request, organization):
     """The page of an empty report form for this request, from the worker's memory when it holds it."""
-    if settings.DEBUG or len(messages.get_messages(request)):
+    if settings.DEBUG or has_messages(request):
         # A pending message is shown once, on this page only; in development templates change under a running worker.
         form = ReportForm(organization=organization, initial={"submission_token": new_submission_token()})
         return render(request, TEMPLATE, {"organization": organization, "form": form})
