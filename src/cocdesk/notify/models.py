@@ -19,15 +19,24 @@ class Notification(models.Model):
         WEBHOOK = "webhook", "Chat webhook"
 
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    # Not indexed: no page lists a member's notices, and accounts are deactivated, never deleted (the audit log
+    # keeps them). A report writes one notice per member: an index would take one entry each.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     # A notice to a reporter: the address is read from the sealed report when the mail is sent, never stored.
     report = models.ForeignKey(
         "cases.Report", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    message_id = models.CharField(max_length=200, blank=True, db_index=True)
-    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    # Looked up only among the notices to reporters (a reply or a bounce names the mail it answers): indexed there.
+    message_id = models.CharField(max_length=200, blank=True)
+    # Looked up only for the notice of mail set aside (``cases.domain.set_aside``): indexed for that kind alone.
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+", db_index=False)
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     # A team message to an email reporter: the reporter chose mail, so the message itself goes out. The row holds
     # no copy of it: the text is read from the sealed message when the mail is sent.
@@ -52,6 +61,10 @@ class Notification(models.Model):
             models.Index(fields=["report"], name="notification_report", condition=Q(report__isnull=False)),
             models.Index(
                 fields=["team_message"], name="notification_team_message", condition=Q(team_message__isnull=False)
+            ),
+            models.Index(fields=["message_id"], name="notification_reporter_mail", condition=Q(report__isnull=False)),
+            models.Index(
+                fields=["organization"], name="notification_set_aside_notice", condition=Q(kind="mail_set_aside")
             ),
         ]
 
