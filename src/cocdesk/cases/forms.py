@@ -2,7 +2,7 @@ from datetime import date, time
 
 from django import forms
 from django.db import router
-from django.db.models import Q
+from django.db.models import FilteredRelation, Q
 from django.db.models.query import EmptyQuerySet
 
 from cocdesk.common.fields import SafeModelChoiceField, SafeModelMultipleChoiceField, plausible_id
@@ -80,15 +80,22 @@ class ReportableSpaceField(SafeModelChoiceField):
     ``organization_id``, it runs as a prepared query (``reportable_spaces`` still defines it)."""
 
     organization_id = None
+    # (the id sent, the space or None): the public form's view reads the space with the organization, in one query.
+    looked_up = None
 
     def to_python(self, value):
         if self.organization_id is None or value in self.empty_values or not plausible_id(value):
             return super().to_python(value)
-        using = router.db_for_read(Space)
-        rows = _reportable_space.rows(self.organization_id, int(str(value).strip()), using=using)
-        if not rows:
+        pk = int(str(value).strip())
+        if self.looked_up is not None and self.looked_up[0] == pk:
+            space = self.looked_up[1]
+        else:
+            using = router.db_for_read(Space)
+            rows = _reportable_space.rows(self.organization_id, pk, using=using)
+            space = Space.from_db(using, SPACE_FIELDS, rows[0]) if rows else None
+        if space is None:
             raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-        return Space.from_db(using, _SPACE_FIELDS, rows[0])
+        return space
 
 
 class ReportForm(CleanedWithoutBoundFields, forms.Form):
@@ -175,11 +182,13 @@ class ReportForm(CleanedWithoutBoundFields, forms.Form):
     # Lets a resent form (reload, double click) be recognised; a form without one is still accepted.
     submission_token = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, looked_up_space=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
-        # The chosen space is looked up by the field itself: the list of spaces is built only if the form is shown.
+        # The chosen space is looked up by the field itself (or was, with the organization: ``looked_up_space``): the
+        # list of spaces is built only if the form is shown.
         self.fields["space"].organization_id = organization.pk
+        self.fields["space"].looked_up = looked_up_space
         self._spaces_listed = False
         self.fields["excluded_members"].label_from_instance = lambda membership: membership.display_name
         # A report sent without exclusions has nothing to check against the team: the list is read only if the
@@ -260,13 +269,18 @@ def reportable_spaces(organization):
     return organization.spaces.filter(is_active=True)
 
 
+def reportable_space_relation(pk):
+    """An organization's reportable space of this id, as a relation to join (``reportable_spaces`` as a join)."""
+    return FilteredRelation("spaces", condition=Q(spaces__pk=pk, spaces__is_active=True))
+
+
 _team_rows = PreparedQuery(
     lambda organization_id: team_list(Organization(pk=organization_id)).values_list("pk", "display_name"), int
 )
-_SPACE_FIELDS = field_names(Space)
+SPACE_FIELDS = field_names(Space)
 _reportable_space = PreparedQuery(
     lambda organization_id, pk: (
-        reportable_spaces(Organization(pk=organization_id)).filter(pk=pk).order_by().values_list(*_SPACE_FIELDS)
+        reportable_spaces(Organization(pk=organization_id)).filter(pk=pk).order_by().values_list(*SPACE_FIELDS)
     ),
     int,
     int,

@@ -16,12 +16,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from cocdesk.cases.forms import ReportForm, reportable_spaces, team_list
+from cocdesk.cases.forms import SPACE_FIELDS, ReportForm, reportable_space_relation, reportable_spaces, team_list
 from cocdesk.common.csrf_tokens import form_token
+from cocdesk.common.fields import plausible_id
 from cocdesk.common.messages import has_messages
 from cocdesk.common.prepared import PreparedQuery, field_names
 from cocdesk.common.worker_pages import WorkerPages, organization_row
-from cocdesk.orgs.models import Organization
+from cocdesk.orgs.models import Organization, Space
 
 TEMPLATE = "public/report_form.html"
 BLANK_FORMS = WorkerPages()
@@ -57,6 +58,36 @@ def organization_or_404(slug):
     if not rows:
         raise Http404("No organization has this address.")
     return Organization.from_db(using, _ORGANIZATION_FIELDS, rows[0])
+
+
+_organization_and_space = PreparedQuery(
+    lambda slug, space_pk: (
+        Organization.objects.filter(slug=slug)
+        .annotate(chosen=reportable_space_relation(space_pk))
+        .order_by()
+        .values_list(*_ORGANIZATION_FIELDS, *(f"chosen__{name}" for name in SPACE_FIELDS))
+    ),
+    str,
+    int,
+)
+
+
+def organization_and_space_or_404(slug, sent_space):
+    """``organization_or_404`` for a sent form, and in the same query the reportable space it names, for the form's
+    ``looked_up_space``: (the organization, (the id sent, the space or None)); the second is None when the form sent
+    no plausible id, which the form's field refuses or takes as no space without a query."""
+    if sent_space in (None, "") or not plausible_id(sent_space):
+        return organization_or_404(slug), None
+    using = router.db_for_read(Organization)
+    pk = int(str(sent_space).strip())
+    rows = _organization_and_space.rows(slug, pk, using=using)
+    if not rows:
+        raise Http404("No organization has this address.")
+    split = len(_ORGANIZATION_FIELDS)
+    organization = Organization.from_db(using, _ORGANIZATION_FIELDS, rows[0][:split])
+    space_row = rows[0][split:]
+    space = None if space_row[0] is None else Space.from_db(using, SPACE_FIELDS, space_row)
+    return organization, (pk, space)
 
 
 def _shown_rows(organization):

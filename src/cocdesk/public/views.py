@@ -47,9 +47,9 @@ def organization_page(request, org_slug):
 
 
 def report_form(request, org_slug):
-    organization = report_page.organization_or_404(org_slug)
     if request.method == "POST":
-        form = ReportForm(request.POST, organization=organization)
+        organization, space = report_page.organization_and_space_or_404(org_slug, request.POST.get("space"))
+        form = ReportForm(request.POST, organization=organization, looked_up_space=space)
         if form.is_valid():
             try:
                 case, receipt = intake.submit_report(
@@ -66,7 +66,7 @@ def report_form(request, org_slug):
             form.data = form.data.copy()
             form.data["submission_token"] = report_page.new_submission_token()
     else:
-        return report_page.blank_form_response(request, organization)
+        return report_page.blank_form_response(request, report_page.organization_or_404(org_slug))
     return render(request, "public/report_form.html", {"organization": organization, "form": form})
 
 
