@@ -226,3 +226,23 @@ def test_on_postgresql_a_fan_is_one_prepared_statement_whatever_the_number_of_ro
         assert Notification.objects.filter(pk__in=ids, kind=f"fan {size}").count() == size
     statements = [text for text in prepared_statements() if "notify_notification" in text]
     assert len(statements) == 1 and "UNNEST" in statements[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_a_change_along_an_insert_is_made_with_it_in_one_statement_on_postgresql(count):
+    from cocdesk.common.prepared import PreparedQuery, update_query
+
+    organization = OrganizationFactory()
+    space = Space.objects.create(organization=organization, name="Before")
+    rename = PreparedQuery(lambda pk, name: update_query(Space.objects.filter(pk=pk), name=name), int, str)
+    rows = [{"organization_id": organization.pk, "name": f"New {n}"} for n in range(count)]
+    with CaptureQueriesContext(connection) as queries:
+        keys = PreparedInsert(Space).insert_values(rows, along=(rename, (space.pk, "After")))
+    assert Space.objects.get(pk=space.pk).name == "After"
+    inserted = Space.objects.filter(pk__in=keys).values_list("name", flat=True)
+    assert sorted(inserted) == [f"New {n}" for n in range(count)]
+    if connection.vendor == "postgresql" and count:
+        assert len(queries) == 1 and queries[0]["sql"].startswith("WITH along AS (UPDATE")
+    else:
+        assert len(queries) == (2 if count else 1)

@@ -111,12 +111,14 @@ def _append(entries):
         for row in rows:
             _chain_onto(heads[AuditChainHead.chain_of(row["organization_id"])], row)
         # Ids grow in list order, which is the order the hashes were chained in, as verification reads them.
-        keys = _insert_events.insert_values(rows, using=router.db_for_write(AuditEvent))
-        if len(heads) == 1:
-            # Nearly always one chain (one organization's): one prepared UPDATE.
+        using = router.db_for_write(AuditEvent)
+        if len(heads) == 1 and router.db_for_write(AuditChainHead) == using:
+            # Nearly always one chain (one organization's): one prepared UPDATE, in the insert's statement where the
+            # database allows it.
             (head,) = heads.values()
-            _move_head.execute(head.pk, head.last_hash, using=router.db_for_write(AuditChainHead))
+            keys = _insert_events.insert_values(rows, using=using, along=(_move_head, (head.pk, head.last_hash)))
         else:
+            keys = _insert_events.insert_values(rows, using=using)
             AuditChainHead.objects.bulk_update(list(heads.values()), ["last_hash"])
     return rows, keys
 

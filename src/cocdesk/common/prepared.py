@@ -176,6 +176,11 @@ class PreparedQuery:
             return [tuple(row) for row in compiler.apply_converters(rows, converters)]
         return rows
 
+    def sql_and_params(self, *values, using="default"):
+        """The statement's SQL and its parameters for these values, for another statement to run it with it."""
+        _compiled, _connection, sql, params = self._statement(values, using)
+        return sql, params
+
     def execute(self, *values, using="default"):
         """Runs a statement that returns no rows (see ``update_query``); returns the number of rows it changed."""
         _compiled, connection, sql, params = self._statement(values, using)
