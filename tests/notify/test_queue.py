@@ -6,7 +6,8 @@ from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from cocdesk.cases.domain import alerts
-from cocdesk.notify.domain import DELIVERY_BATCH, enqueue_notifications, notify_members, queue_case_notices
+from cocdesk.notify.delivery_tasks import DELIVERY_BATCH, enqueue_notifications
+from cocdesk.notify.domain import notify_members, queue_case_notices
 from cocdesk.notify.models import Notification
 from cocdesk.notify.tasks import deliver_notifications
 from tests.factories import OrganizationFactory, member, report_case

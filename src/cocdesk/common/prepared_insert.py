@@ -9,14 +9,13 @@ column's values (``insert_fanned``). Statements run through ``prepared.statement
 import datetime
 import enum
 import json
-import uuid
 import weakref
 
 from django.db import connections, models, router
-from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 from .prepared import statement_cursor
+from .prepared_values import SAME_WHEN_EQUAL, saved_unchanged
 
 
 class PreparedInsert:
@@ -43,7 +42,7 @@ class PreparedInsert:
             ops, meta = connection.ops, self.model._meta
             columns = ", ".join(ops.quote_name(field.column) for field in self.fields)
             if by_column:
-                arrays = ", ".join(f"(%s)::{_array_element_type(field, connection)}[]" for field in self.fields)
+                arrays = ", ".join(f"(%s)::{cast_type(field, connection)}[]" for field in self.fields)
                 values = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 - column types of our own models
             else:
                 values = ops.bulk_insert_sql(self.fields, [["%s"] * len(self.fields)] * count)
@@ -75,19 +74,37 @@ class PreparedInsert:
             return self.model.objects.using(using).bulk_create(objects)
         rows = []
         for instance in objects:
-            instance._prepare_related_fields_for_save(operation_name="bulk_create")
-            values = [field.pre_save(instance, add=True) for field in self.fields]
-            if any(hasattr(value, "resolve_expression") for value in values):
+            values = self.values_of(instance)
+            if values is None:
                 # An expression needs the ORM to compile it.
                 return self.model.objects.using(using).bulk_create(objects)
             rows.append(values)
-        pk_name = self.model._meta.pk.attname
         keys = self._execute(connection, self._prepared(rows, connection))
         for instance, key in zip(objects, keys, strict=True):
-            setattr(instance, pk_name, key)
-            instance._state.adding = False
-            instance._state.db = using
+            self.saved_as(instance, key, using)
         return objects
+
+    def values_of(self, instance):
+        """The values saving ``instance`` (new) puts in each column, in the INSERT's order, as ``save`` makes them
+        (``pre_save``); None when one is an expression, which only the ORM can compile."""
+        instance._prepare_related_fields_for_save(operation_name="bulk_create")
+        values = [field.pre_save(instance, add=True) for field in self.fields]
+        if any(hasattr(value, "resolve_expression") for value in values):
+            return None
+        return values
+
+    def saved_as(self, instance, key, using):
+        """Marks ``instance`` saved on ``using`` with its new primary key."""
+        setattr(instance, self.model._meta.pk.attname, key)
+        instance._state.adding = False
+        instance._state.db = using
+
+    def prepared_row(self, row, connection):
+        """``row`` (as ``insert_values`` takes one, or the list ``values_of`` gives) with every column's value
+        prepared for ``connection``, in the INSERT's order."""
+        values = row if isinstance(row, list) else self._every_column(row, self._now())
+        (prepared,) = self._prepared([values], connection)
+        return prepared
 
     def insert_values(self, rows, *, using=None, along=None):
         """Saves new rows given as dicts of column attribute names (``case_id``, not ``case``) to plain values, and
@@ -135,9 +152,17 @@ class PreparedInsert:
         groups = [(shared, values) for shared, values in groups if values]
         if not groups:
             return []
-        if not self._fans_out(connection):
+        if not self.fans_out(connection):
             rows = [{**shared, varying: value} for shared, values in groups for value in values]
             return self.insert_values(rows, using=using)
+        sql, params = self.fanned_sql_and_params(groups, varying, connection)
+        with statement_cursor(connection, len(params)) as cursor:
+            cursor.execute(sql, params)
+            return [key for (key,) in connection.ops.fetch_returned_insert_rows(cursor)]
+
+    def fanned_sql_and_params(self, groups, varying, connection):
+        """The statement ``insert_fanned`` runs for non-empty ``groups`` where the database takes it (``fans_out``),
+        and its parameters, for another statement to run it as its ``WITH`` query."""
         at = self._attnames_in_order.index(varying)
         called = [name for name, _field, stamped, default in self._columns() if default is _MISSING and not stamped]
         now, params = self._now(), []
@@ -146,18 +171,17 @@ class PreparedInsert:
                 raise TypeError(f"insert_fanned needs {missing}: a callable default cannot serve every row")
             (prepared,) = self._prepared([self._every_column({**shared, varying: None}, now)], connection)
             params += prepared[:at] + prepared[at + 1 :] + [self._fan(values, self.fields[at], connection)]
-        with statement_cursor(connection, len(params)) as cursor:
-            cursor.execute(self._fanned_statement(connection, varying, len(groups)), params)
-            return [key for (key,) in connection.ops.fetch_returned_insert_rows(cursor)]
+        return self._fanned_statement(connection, varying, len(groups)), params
 
-    def _fans_out(self, connection):
+    def fans_out(self, connection):
+        """Whether ``insert_fanned`` sends each group's values as one array on ``connection``."""
         if connection.vendor == "postgresql":
             return self._by_column(connection)
         return connection.vendor == "sqlite" and connection.features.can_return_rows_from_bulk_insert
 
     def _fan(self, values, field, connection):
         """The parameter holding one column's values: a list for PostgreSQL's UNNEST, JSON for SQLite's json_each."""
-        same = _saved_unchanged(field, connection)
+        same = saved_unchanged(field, connection)
         prepared = [value if value.__class__ in same else field.get_db_prep_save(value, connection) for value in values]
         if connection.vendor == "postgresql":
             return prepared
@@ -175,15 +199,11 @@ class PreparedInsert:
             postgresql = connection.vendor == "postgresql"
             spread = self.fields[self._attnames_in_order.index(varying)]
             chosen = ", ".join(
-                "fan.value"
-                if field is spread
-                else f"%s::{_array_element_type(field, connection)}"
-                if postgresql
-                else "%s"
+                "fan.value" if field is spread else f"%s::{cast_type(field, connection)}" if postgresql else "%s"
                 for field in self.fields
             )
             source = (
-                f"UNNEST((%s)::{_array_element_type(spread, connection)}[]) AS fan(value)"
+                f"UNNEST((%s)::{cast_type(spread, connection)}[]) AS fan(value)"
                 if postgresql
                 else "json_each(%s) AS fan"
             )
@@ -240,7 +260,7 @@ class PreparedInsert:
         the text of a notice sent to several members) is prepared once."""
         unchanged = self._unchanged.get(connection)
         if unchanged is None:
-            unchanged = self._unchanged[connection] = [_saved_unchanged(field, connection) for field in self.fields]
+            unchanged = self._unchanged[connection] = [saved_unchanged(field, connection) for field in self.fields]
         if len(rows) == 1:
             return [
                 [
@@ -255,7 +275,7 @@ class PreparedInsert:
                 if value.__class__ in same:
                     out.append(value)
                     continue
-                if value.__class__ not in _SAME_WHEN_EQUAL and not isinstance(value, enum.Enum):
+                if value.__class__ not in SAME_WHEN_EQUAL and not isinstance(value, enum.Enum):
                     out.append(field.get_db_prep_save(value, connection))
                     continue
                 key = (at, value.__class__, value)
@@ -290,69 +310,11 @@ class PreparedInsert:
         return keys
 
 
-_TEXT_FIELDS = frozenset({models.CharField, models.TextField})
-_INTEGER_FIELDS = frozenset(
-    {
-        models.IntegerField,
-        models.BigIntegerField,
-        models.SmallIntegerField,
-        models.PositiveIntegerField,
-        models.PositiveBigIntegerField,
-        models.PositiveSmallIntegerField,
-        models.AutoField,
-        models.BigAutoField,
-        models.SmallAutoField,
-    }
-)
-
-
-def _saved_unchanged(field, connection):
-    """The classes of value that ``field.get_db_prep_save`` returns unchanged on ``connection`` (text to a text
-    column, a bool to a boolean one, an int to an integer one where the backend does not wrap it, None to any):
-    their preparation is skipped. Only Django's own field classes, whose preparation is known."""
-    kind = type(field)
-    if kind in (models.ForeignKey, models.OneToOneField):
-        return _saved_unchanged(field.target_field, connection)
-    if kind in _TEXT_FIELDS:
-        return frozenset({str, type(None)})
-    if kind is models.BooleanField:
-        return frozenset({bool, type(None)})
-    operations = type(connection.ops)
-    if (
-        kind in _INTEGER_FIELDS
-        and operations.adapt_integerfield_value is BaseDatabaseOperations.adapt_integerfield_value
-        and operations.validate_autopk_value is BaseDatabaseOperations.validate_autopk_value
-    ):
-        return frozenset({int, type(None)})
-    if kind in _NONE_SAVED_AS_NULL and field.null:
-        return frozenset({type(None)})
-    return frozenset()
-
-
-# Fields that prepare None as None (SQL NULL) on every backend of Django's; not JSONField, which may save JSON null.
-_NONE_SAVED_AS_NULL = frozenset(
-    {
-        models.DateTimeField,
-        models.DateField,
-        models.TimeField,
-        models.DurationField,
-        models.UUIDField,
-        models.DecimalField,
-        models.FloatField,
-        models.BinaryField,
-        models.GenericIPAddressField,
-    }
-)
-
-
-# Types whose equal values a field always prepares alike (not floats: 0.0 == -0.0; not containers: mutable), and
-# enumerations' members (a ``TextChoices`` default), each the only one of its value.
-_SAME_WHEN_EQUAL = frozenset({str, int, bool, type(None), bytes, datetime.datetime, datetime.date, uuid.UUID})
 _MISSING = object()
 
 
-def _array_element_type(field, connection):
-    """The column's database type without its size: an array of varchar(50) values would be cut to it."""
+def cast_type(field, connection):
+    """The column's database type without its size, for a cast: an array of varchar(50) values would be cut to it."""
     return field.db_type(connection).split("(")[0]
 
 

@@ -1,19 +1,16 @@
 """Telling team members about a case: only people who may see it, never its content."""
 
 import re
-import uuid
-import weakref
 
 import rules
 from django.conf import settings
-from django.db import router, transaction
+from django.db import router
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django_tasks_db.backend import DatabaseBackend
-from django_tasks_db.models import DBTaskResult, get_date_max
 
 from cocdesk.common.prepared_insert import PreparedInsert
 
+from .delivery_tasks import enqueue_notifications, insert_with_tasks
 from .models import Notification
 
 
@@ -146,64 +143,15 @@ def queue_case_notices(case, notices):
         )
         for memberships, notice in notices
     ]
-    ids = _insert_notifications.insert_fanned(groups, "recipient_id")
-    enqueue_notifications(ids)
+    using = router.db_for_write(Notification)
+    ids = insert_with_tasks(_insert_notifications, groups, using=using)
+    if ids is None:
+        ids = _insert_notifications.insert_fanned(groups, "recipient_id", using=using)
+        enqueue_notifications(ids)
     return ids
 
 
-DELIVERY_BATCH = 50
 _insert_notifications = PreparedInsert(Notification)
-_insert_tasks = PreparedInsert(DBTaskResult)
-
-
-def enqueue_notifications(notification_ids):
-    """Hands saved notifications to the worker, DELIVERY_BATCH to a task. With django-tasks' database backend the
-    tasks' rows are written in the caller's transaction, as the backend's ``enqueue`` writes them: they commit with
-    the notifications (a notice never exists without the task that delivers it) and roll back with them. With another
-    backend the tasks are enqueued once the transaction commits."""
-    from .tasks import deliver_notifications
-
-    batches = [
-        notification_ids[start : start + DELIVERY_BATCH] for start in range(0, len(notification_ids), DELIVERY_BATCH)
-    ]
-    if not batches:
-        return
-    backend = _database_backend(deliver_notifications)
-    if backend is None:
-        for batch in batches:
-            transaction.on_commit(lambda batch=batch: deliver_notifications.enqueue(batch))
-        return
-    task = deliver_notifications
-    run_after = task.run_after if task.run_after is not None else get_date_max()
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            # What django-tasks' normalize_json makes of the arguments: the ids are integers already.
-            "args_kwargs": {"args": [list(batch)], "kwargs": {}},
-            "priority": task.priority,
-            "task_path": task.module_path,
-            "queue_name": task.queue_name,
-            "run_after": run_after,
-            "backend_name": backend.alias,
-        }
-        for batch in batches
-    ]
-    _insert_tasks.insert_values(rows, using=router.db_for_write(DBTaskResult))
-
-
-_checked_backends = weakref.WeakSet()
-
-
-def _database_backend(task):
-    """The task's backend if it is django-tasks' database backend with its own ids (whose rows this module can write
-    as it does), having checked once that it accepts the task; None for any other backend."""
-    backend = task.get_backend()
-    if type(backend) is not DatabaseBackend or backend.options.get("id_function"):
-        return None
-    if backend not in _checked_backends:
-        backend.validate_task(task)
-        _checked_backends.add(backend)
-    return backend
 
 
 ACCOUNT_SUBJECTS = {

@@ -4,6 +4,7 @@ from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from cocdesk.common import audit
+from cocdesk.common.insert_chain import Link, insert_chain
 from cocdesk.common.prepared_insert import PreparedInsert
 from cocdesk.orgs.models import Membership
 from cocdesk.people.domain.members import memberships_named
@@ -134,24 +135,24 @@ def _take_in(
     sealed.issue_data_key(case)
     # What Case.save does before saving (the stored schedule of the case's promises), then the insert itself.
     case.next_due_at, case.next_alert_at = schedule(case)
-    using = router.db_for_write(Case)
-    _insert_case.insert([case], using=using)
-    # The report and its receipt as rows: nothing below reads them back.
-    (report_id,) = _insert_report.insert_values(
+    report = {
+        "received_at": received_at,
+        "channel": channel,
+        "filed_by_id": filed_by.pk if filed_by else None,
+        "has_contact": any(answers.get(name) for name in CONTACT_FIELDS),
+        "submission_digest": digest,
+        "sealed_content": sealed.seal(case, "report", answers),
+    }
+    # The case, its report and the report's receipt in one statement where the database allows: nothing below reads
+    # the report or the receipt back.
+    insert_chain(
         [
-            {
-                "case_id": case.pk,
-                "received_at": received_at,
-                "channel": channel,
-                "filed_by_id": filed_by.pk if filed_by else None,
-                "has_contact": any(answers.get(name) for name in CONTACT_FIELDS),
-                "submission_digest": digest,
-                "sealed_content": sealed.seal(case, "report", answers),
-            }
+            Link(_insert_case, case, {}),
+            Link(_insert_report, report, {"case_id": 0}),
+            Link(_insert_receipt, {"digest": receipt_digest(receipt)}, {"report_id": 1}),
         ],
-        using=using,
+        using=router.db_for_write(Case),
     )
-    _insert_receipt.insert_values([{"report_id": report_id, "digest": receipt_digest(receipt)}], using=using)
     record_parties(case, answers)
     team = IntakeAudience(organization)
     exclusions = [

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cocdesk.common import audit
-from cocdesk.notify.domain import enqueue_notifications
+from cocdesk.notify.delivery_tasks import enqueue_notifications
 from cocdesk.notify.models import Notification
 
 from ..enums import Channel

@@ -235,7 +235,7 @@ def deliver_notice(notice, *, by, method):
 def queue_person_mail(notice, *, kind, reference):
     """A mail to the person a notice went to, through the durable queue. The row holds neither the text nor the
     address: both are read from the sealed notice (and appeal) when the mail is written (``notice_mail``)."""
-    from cocdesk.notify.domain import enqueue_notifications
+    from cocdesk.notify.delivery_tasks import enqueue_notifications
 
     case = notice.decision.case
     notification = Notification.objects.create(
