@@ -23,7 +23,7 @@ EXCLUSION_QUERIES = 3
 # code names checked unused, the people, their parties and their identifiers inserted, and the team members known by
 # the reported person's identifiers (one look-up over their keyed hashes).
 PEOPLE_QUERIES = 6
-GET_QUERIES = 2  # the organization, and what its form shows besides (spaces and team list) in one query
+GET_QUERIES = 1  # the organization, with what its form shows besides (spaces and team list)
 
 TOKENS = re.compile(r'(name="(?:csrfmiddlewaretoken|submission_token)" value=")[^"]+"')
 

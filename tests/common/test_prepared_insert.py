@@ -121,13 +121,13 @@ def test_on_postgresql_rows_go_as_one_array_per_column_in_one_prepared_statement
 def test_a_value_saved_unchanged_is_what_its_field_would_have_prepared():
     from django.apps import apps
 
-    from cocdesk.common.prepared_insert import _saved_unchanged
+    from cocdesk.common.prepared_values import saved_unchanged
 
     samples = {str: ["", "text", "é ✓"], bool: [True, False], int: [0, 7, 2**40], type(None): [None]}
     checked = 0
     for model in apps.get_models():
         for field in model._meta.local_concrete_fields:
-            for kind in _saved_unchanged(field, connection):
+            for kind in saved_unchanged(field, connection):
                 for value in samples[kind]:
                     prepared = field.get_db_prep_save(value, connection)
                     assert prepared == value and type(prepared) is type(value), (model, field.name, value)

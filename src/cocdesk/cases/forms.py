@@ -265,8 +265,8 @@ ReportForm.base_fields = CopiedCheaply(
 
 
 def reportable_spaces(organization):
-    """The spaces a reporter may choose from."""
-    return organization.spaces.filter(is_active=True)
+    """The spaces a reporter may choose from (``organization``: an instance, or ``OuterRef`` to one)."""
+    return Space.objects.filter(organization=organization, is_active=True)
 
 
 def reportable_space_relation(pk):

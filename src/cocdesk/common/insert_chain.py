@@ -29,6 +29,8 @@ def insert_chain(links, *, using=None):
     """Saves each row of ``links`` (``Link``s) in order and returns their new keys; an instance among them is marked
     saved with its key, as ``PreparedInsert.insert`` marks it. On PostgreSQL in one statement."""
     links = [Link(*link) for link in links]
+    if not links:
+        return []
     for at, link in enumerate(links):
         if not link.keys.keys() <= {field.attname for field in link.inserter.fields} or any(
             not 0 <= j < at for j in link.keys.values()

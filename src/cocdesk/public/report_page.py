@@ -3,15 +3,16 @@
 Every reporter of an organization gets the same page but for two tokens (the CSRF token and the submission token),
 so the page is rendered with placeholders, kept in the worker's memory (``common.worker_pages``), and each request
 splices its own tokens in. It is kept with everything it shows that can change: the organization's row (its
-settings and public page fields), its active spaces and its team list for exclusions, read in one query. Any change
+settings and public page fields), its active spaces and its team list for exclusions, all read in one query. Any change
 to them renders it again, in every worker at once, without anything to invalidate.
 """
 
+import json
 import secrets
 
 from django.conf import settings
 from django.db import router
-from django.db.models import IntegerField, Value
+from django.db.models import Aggregate, OuterRef, Subquery, TextField
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -35,19 +36,40 @@ def new_submission_token():
     return secrets.token_urlsafe(24)
 
 
-def _shown_rows_query(organization_id):
-    """(0, pk, name) of each active space and (1, pk, display name) of each member the form offers to exclude."""
-    organization = Organization(pk=organization_id)
-    spaces = reportable_spaces(organization).order_by().annotate(part=Value(0, IntegerField()))
-    team = team_list(organization).order_by().annotate(part=Value(1, IntegerField()))
-    return spaces.values_list("part", "pk", "name").union(team.values_list("part", "pk", "display_name"), all=True)
+class _JSONRows(Aggregate):
+    """The rows' values, each row a JSON array, the rows a JSON array, as text: an organization's spaces or team for
+    the page's key, read with its row in one query. The order of the rows is not given."""
+
+    output_field = TextField()
+    template = "json_group_array(json_array(%(expressions)s))"
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = "json_agg(json_build_array(%(expressions)s))::text"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
-# Building these queries costs several times what running them does: each worker builds them once.
-_shown_rows_prepared = PreparedQuery(_shown_rows_query, int)
+def _rows_of_organization(queryset, *fields):
+    """``fields`` of each row of ``queryset`` (filtered on ``OuterRef("pk")`` of an organization) as ``_JSONRows``;
+    NULL for none."""
+    return Subquery(queryset.order_by().values("organization").annotate(rows=_JSONRows(*fields)).values("rows"))
+
+
 _ORGANIZATION_FIELDS = field_names(Organization)
+# Building these queries costs several times what running them does: each worker builds them once.
 _organization_by_slug = PreparedQuery(
     lambda slug: Organization.objects.filter(slug=slug).order_by().values_list(*_ORGANIZATION_FIELDS), str
+)
+_organization_and_shown = PreparedQuery(
+    lambda slug: (
+        Organization.objects.filter(slug=slug)
+        .annotate(
+            shown_spaces=_rows_of_organization(reportable_spaces(OuterRef("pk")), "pk", "name"),
+            shown_team=_rows_of_organization(team_list(OuterRef("pk")), "pk", "display_name"),
+        )
+        .order_by()
+        .values_list(*_ORGANIZATION_FIELDS, "shown_spaces", "shown_team")
+    ),
+    str,
 )
 
 
@@ -90,8 +112,17 @@ def organization_and_space_or_404(slug, sent_space):
     return organization, (pk, space)
 
 
-def _shown_rows(organization):
-    return sorted(_shown_rows_prepared.rows(organization.pk, using=router.db_for_read(Organization)))
+def organization_and_shown_or_404(slug):
+    """``organization_or_404`` for the blank form, and in the same query what the form shows that can change besides
+    the organization's row, for ``WorkerPages``: (the organization, (its active spaces' (pk, name) and the team list's
+    (pk, display name), each sorted))."""
+    using = router.db_for_read(Organization)
+    rows = _organization_and_shown.rows(slug, using=using)
+    if not rows:
+        raise Http404("No organization has this address.")
+    *organization_row, spaces, team = rows[0]
+    organization = Organization.from_db(using, _ORGANIZATION_FIELDS, organization_row)
+    return organization, tuple(tuple(sorted(map(tuple, json.loads(text)))) if text else () for text in (spaces, team))
 
 
 def _render_blank(request, organization):
@@ -103,14 +134,17 @@ def _render_blank(request, organization):
     return page.encode(settings.DEFAULT_CHARSET)
 
 
-def blank_form_response(request, organization):
+def blank_form_response(request, slug):
     """The page of an empty report form for this request, from the worker's memory when it holds it."""
     if settings.DEBUG or has_messages(request):
         # A pending message is shown once, on this page only; in development templates change under a running worker.
+        organization = organization_or_404(slug)
         form = ReportForm(organization=organization, initial={"submission_token": new_submission_token()})
         return render(request, TEMPLATE, {"organization": organization, "form": form})
-    shown = (organization_row(organization), _shown_rows(organization))
-    page = BLANK_FORMS.page(organization.pk, shown, lambda: _render_blank(request, organization))
+    organization, shown = organization_and_shown_or_404(slug)
+    page = BLANK_FORMS.page(
+        organization.pk, (organization_row(organization), shown), lambda: _render_blank(request, organization)
+    )
     charset = settings.DEFAULT_CHARSET
     page = page.replace(_CSRF_SLOT.encode(charset), form_token(request).encode(charset)).replace(
         _SUBMISSION_SLOT.encode(charset), new_submission_token().encode(charset)

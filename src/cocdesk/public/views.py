@@ -66,7 +66,7 @@ def report_form(request, org_slug):
             form.data = form.data.copy()
             form.data["submission_token"] = report_page.new_submission_token()
     else:
-        return report_page.blank_form_response(request, report_page.organization_or_404(org_slug))
+        return report_page.blank_form_response(request, org_slug)
     return render(request, "public/report_form.html", {"organization": organization, "form": form})
 
 
