@@ -12,9 +12,9 @@ from cocdesk.notify.models import Notification
 from tests.factories import SpaceFactory, member, report_case
 
 # The POST: the organization with the chosen space (one query), then in one transaction the case, report and receipt
-# (one statement on PostgreSQL), the team with its space scopes, the audit chain's head, event and new head (one
+# with the team and its space scopes (one statement on PostgreSQL), the audit chain's head, event and new head (one
 # statement on PostgreSQL), the notifications and their delivery task (one statement on PostgreSQL).
-POST_QUERIES = 8 if connection.vendor == "postgresql" else 12
+POST_QUERIES = 7 if connection.vendor == "postgresql" else 12
 # Exclusions add three whatever their number: whether the organization has a team to exclude from at all (without
 # one the question is not asked and what was sent is ignored), the chosen members checked against the team, and
 # their recusals inserted.

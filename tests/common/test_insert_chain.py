@@ -1,5 +1,6 @@
 """A chain of new rows, each taking an earlier row's new key, saves what saving them one after another saves: on
-PostgreSQL in one statement, elsewhere one insert per row, and in the caller's transaction either way."""
+PostgreSQL in one statement, elsewhere one insert per row, and in the caller's transaction either way. Rows read along
+with a chain are the read's own, in its order."""
 
 import pytest
 from django.db import connection, transaction
@@ -8,13 +9,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cocdesk.cases.domain import content as sealed
+from cocdesk.cases.domain.audience import IntakeAudience, team_reading
 from cocdesk.cases.domain.deadlines import acknowledge_due, schedule, update_due
 from cocdesk.cases.domain.references import new_reference
 from cocdesk.cases.enums import Channel
 from cocdesk.cases.models import Case, Receipt, Report
 from cocdesk.common.insert_chain import Link, insert_chain
+from cocdesk.common.prepared import PreparedQuery
 from cocdesk.common.prepared_insert import PreparedInsert
-from tests.factories import OrganizationFactory
+from tests.factories import OrganizationFactory, SpaceFactory, member
 
 insert_case, insert_report, insert_receipt = PreparedInsert(Case), PreparedInsert(Report), PreparedInsert(Receipt)
 # Stamped with the time of the insert: no two inserts give the same.
@@ -181,3 +184,44 @@ def test_a_chain_rolls_back_with_the_transaction_around_it(chain_of):
         raise RuntimeError("a later step of the intake failed")
     assert not Case.objects.filter(reference=case.reference).exists()
     assert not Report.objects.filter(pk=keys[1]).exists() and not Receipt.objects.filter(pk=keys[2]).exists()
+
+
+def _team_of(organization):
+    """Members whose names sort against their keys, one of them scoped to two spaces (two rows of the team's query)
+    and one inactive: what intake reads along with its chain."""
+    first, second = SpaceFactory(organization=organization), SpaceFactory(organization=organization)
+    scoped = member(organization, "responder", display_name="Zed Scoped")
+    scoped.spaces.set([first, second])
+    member(organization, "lead", display_name="Ann Lead")
+    member(organization, "responder", display_name="Émile Away", is_active=False)
+    member(organization, "fallback", display_name="Bob Fallback")
+
+
+@pytest.mark.parametrize("with_team", [True, False], ids=["a team", "no team yet"])
+def test_rows_read_along_with_a_chain_are_the_query_s_own_in_its_order(chain_of, with_team):
+    case, links = chain_of(1)
+    if with_team:
+        _team_of(case.organization)
+    query, values = team_reading(case.organization)
+    expected = query.rows(*values)
+    with CaptureQueriesContext(connection) as queries:
+        keys, rows = insert_chain(links, reading=(query, values))
+    assert rows == expected and len(rows) == (5 if with_team else 0)
+    assert len(queries) == (1 if connection.vendor == "postgresql" else len(links) + 1)
+    assert keys[0] == case.pk and Receipt.objects.get(pk=keys[2]).report.case_id == keys[0]
+    read_along = IntakeAudience(case.organization, rows)
+    read_alone = IntakeAudience(case.organization)
+    assert [(m, m.user, m.scoped_space_ids) for m in read_along.team] == [
+        (m, m.user, m.scoped_space_ids) for m in read_alone.team
+    ]
+
+
+def test_a_read_along_with_a_chain_sees_the_chain_s_rows_only_where_it_runs_after_it(chain_of):
+    """PostgreSQL reads in the statement's own snapshot; elsewhere the read is a query after the chain. Intake's read
+    (the team) is of rows the chain does not write, where both are the same."""
+    case, links = chain_of(1)
+    cases_of_organization = PreparedQuery(
+        lambda organization_id: Case.objects.filter(organization_id=organization_id).values_list("pk"), int
+    )
+    keys, rows = insert_chain(links, reading=(cases_of_organization, (case.organization_id,)))
+    assert rows == ([] if connection.vendor == "postgresql" else [(keys[0],)])

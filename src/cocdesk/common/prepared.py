@@ -176,6 +176,14 @@ class PreparedQuery:
             return [tuple(row) for row in compiler.apply_converters(rows, converters)]
         return rows
 
+    def converted(self, rows, *, using="default"):
+        """Rows of this query read by another statement, as ``rows`` gives them."""
+        connection = connections[using]
+        compiler, *_rest, converters = self._compiled.get(connection) or self._compile(connection, using)
+        if converters:
+            return [tuple(row) for row in compiler.apply_converters(rows, converters)]
+        return [tuple(row) for row in rows]
+
     def sql_and_params(self, *values, using="default"):
         """The statement's SQL and its parameters for these values, for another statement to run it with it."""
         _compiled, _connection, sql, params = self._statement(values, using)

@@ -98,13 +98,19 @@ class TeamMember(namedtuple("TeamMember", _MEMBER_FIELDS)):
         return membership
 
 
-def _load_team(organization_id):
+def team_reading(organization):
+    """The query ``IntakeAudience`` reads the team with, and its values, for a caller to run along with its own
+    statement (``insert_chain``'s ``reading``)."""
+    return _team_rows, (organization.pk,)
+
+
+def _load_team(organization_id, rows=None):
     """The organization's members as ``TeamMember`` rows, with their users and ``scoped_space_ids`` as
-    ``access.load_grants`` gives them, in one prepared query."""
+    ``access.load_grants`` gives them, in one prepared query, or from its ``rows`` when the caller read them."""
     using = router.db_for_read(Membership)
     split, user_end = len(_MEMBER_FIELDS), len(_MEMBER_FIELDS) + len(_USER_FIELDS)
     team, by_pk = [], {}
-    for row in _team_rows.rows(organization_id, using=using):
+    for row in _team_rows.rows(organization_id, using=using) if rows is None else rows:
         member = by_pk.get(row[_PK_AT])
         if member is None:
             member = TeamMember._make(row[:split])
@@ -124,9 +130,10 @@ class IntakeAudience:
     ``rules.grant_sees_case`` like every predicate. A new case has no assignee yet and no recusal but the ones
     intake makes, so nothing else needs reading, however large the team."""
 
-    def __init__(self, organization):
+    def __init__(self, organization, rows=None):
+        """``rows``: what the query of ``team_reading`` gave, when the caller read them along with its own statement."""
         # Inactive members too: a member named while away must not read the report once they are back.
-        self.team, self._by_pk = _load_team(organization.pk)
+        self.team, self._by_pk = _load_team(organization.pk, rows)
         self._grants = {member.pk: grant_of(member) for member in self.team}
 
     def membership(self, member):

@@ -16,7 +16,7 @@ from ..forms import CONTACT_FIELDS
 from ..models import Case, Receipt, Report
 from . import alerts, recusal
 from . import content as sealed
-from .audience import IntakeAudience
+from .audience import IntakeAudience, team_reading
 from .deadlines import acknowledge_due, schedule, update_due
 from .references import new_receipt, new_reference, receipt_digest, submission_digest
 
@@ -144,17 +144,18 @@ def _take_in(
         "sealed_content": sealed.seal(case, "report", answers),
     }
     # The case, its report and the report's receipt in one statement where the database allows: nothing below reads
-    # the report or the receipt back.
-    insert_chain(
+    # the report or the receipt back. The team is read in the same statement: who hears of the case, and whom it names.
+    _keys, team_rows = insert_chain(
         [
             Link(_insert_case, case, {}),
             Link(_insert_report, report, {"case_id": 0}),
             Link(_insert_receipt, {"digest": receipt_digest(receipt)}, {"report_id": 1}),
         ],
         using=router.db_for_write(Case),
+        reading=team_reading(organization),
     )
+    team = IntakeAudience(organization, team_rows)
     record_parties(case, answers)
-    team = IntakeAudience(organization)
     exclusions = [
         (team.membership(m), RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members
     ]
