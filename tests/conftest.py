@@ -1,4 +1,6 @@
 import os
+import re
+import tempfile
 
 import pytest
 
@@ -51,6 +53,45 @@ def organization(db):
 @pytest.fixture
 def space(organization):
     return SpaceFactory(organization=organization, name="Main conference")
+
+
+class RoundTrips:
+    """The round trips to PostgreSQL of a ``with`` block: the times the conversation turns from the worker's messages
+    to the server's, as libpq's trace of Django's connection records them. ``count`` is set when the block ends."""
+
+    MESSAGE = re.compile(r"^([FB])\t\d+\t", re.MULTILINE)
+
+    def __init__(self):
+        self.count = None
+
+    def __enter__(self):
+        import psycopg
+        from django.db import connection
+
+        connection.ensure_connection()
+        self._pgconn = connection.connection.pgconn
+        self._trace = tempfile.TemporaryFile()  # noqa: SIM115 - closed in __exit__
+        self._pgconn.trace(self._trace.fileno())
+        self._pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        return self
+
+    def __exit__(self, *exc_info):
+        self._pgconn.untrace()
+        self._trace.seek(0)
+        senders = self.MESSAGE.findall(self._trace.read().decode(errors="replace"))
+        self._trace.close()
+        self.count = sum(1 for one, other in zip(senders, senders[1:], strict=False) if (one, other) == ("F", "B"))
+
+
+@pytest.fixture
+def round_trips(db):
+    """On PostgreSQL, ``RoundTrips`` (``with round_trips() as trips: ...; trips.count``); elsewhere the test is
+    skipped: SQLite answers in the worker's own process."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("round trips to a server are PostgreSQL's")
+    return RoundTrips
 
 
 @pytest.fixture(autouse=True)

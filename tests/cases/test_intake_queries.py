@@ -232,3 +232,35 @@ def test_members_scoped_to_spaces_hear_of_their_spaces_reports_only_in_the_same_
     case = Case.objects.filter(organization=organization).latest("pk")
     told = set(Notification.objects.filter(case=case).values_list("recipient_id", flat=True))
     assert told == {everywhere.user_id, scoped_here.user_id}
+
+
+# On PostgreSQL what a submission costs is mostly its round trips to the server: the form's page is one, and the POST
+# reads the organization with the space, begins, inserts the case, report and receipt with the team read along, locks
+# the audit chain's head, sends the events with the notices and their tasks together, and commits.
+GET_ROUND_TRIPS, POST_ROUND_TRIPS = 1, 6
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("urgent", [False, True], ids=["not urgent", "urgent"])
+def test_on_postgresql_a_submission_costs_seven_round_trips(client, organization, round_trips, urgent):
+    add_team(organization, 6)
+    report_case(organization, description="The organization's first report also starts its audit chain.")
+    space = SpaceFactory(organization=organization)
+
+    def submit(description):
+        with round_trips() as get:
+            page = client.get(report_url(organization)).content.decode()
+        data = {
+            "space": str(space.pk),
+            "description": description,
+            "ongoing": "yes" if urgent else "no",
+            "submission_token": tokens_of(page)["submission_token"],
+        }
+        with round_trips() as post:
+            response = client.post(report_url(organization), data)
+        assert 'id="receipt"' in response.content.decode()
+        return get.count, post.count
+
+    submit("The first report of this connection prepares its statements on the server.")
+    assert submit("He kept following me after the talk.") == (GET_ROUND_TRIPS, POST_ROUND_TRIPS)
+    assert Notification.objects.filter(case=Case.objects.latest("pk")).count() > 0

@@ -93,16 +93,17 @@ def append(entries):
 
     ``entries`` is a list of dicts holding record()'s keyword arguments (``action`` included). Each chain involved
     is locked once, the events are inserted together and each head is updated once, so the number of queries does
-    not grow with the number of events (up to the database's limit of parameters per INSERT).
+    not grow with the number of events (up to the database's limit of parameters per INSERT). The events' keys are
+    not read: inside ``prepared.sent_together`` their insert goes to the database with the statements after it.
     """
-    _append(entries)
+    _append(entries, keys=False)
 
 
-def _append(entries):
-    """(the rows appended, their keys)."""
+def _append(entries, keys=True):
+    """(the rows appended, their keys: None with ``keys=False``)."""
     rows = [_new_row(**entry) for entry in entries]
     if not rows:
-        return rows, []
+        return rows, [] if keys else None
     organization_of_chain = {AuditChainHead.chain_of(row["organization_id"]): row["organization_id"] for row in rows}
     with transaction.atomic(savepoint=False):
         heads = _locked_heads(organization_of_chain)
@@ -116,11 +117,12 @@ def _append(entries):
             # Nearly always one chain (one organization's): one prepared UPDATE, in the insert's statement where the
             # database allows it.
             (head,) = heads.values()
-            keys = _insert_events.insert_values(rows, using=using, along=(_move_head, (head.pk, head.last_hash)))
+            along = (_move_head, (head.pk, head.last_hash))
+            saved = _insert_events.insert_values(rows, using=using, along=along, keys=keys)
         else:
-            keys = _insert_events.insert_values(rows, using=using)
+            saved = _insert_events.insert_values(rows, using=using, keys=keys)
             AuditChainHead.objects.bulk_update(list(heads.values()), ["last_hash"])
-    return rows, keys
+    return rows, saved
 
 
 # Every report appends to its organization's chain: each worker builds these statements once (``prepared``).

@@ -16,6 +16,7 @@ They go through Django's cursor wrapper all the same, so query counts and debugg
 
 import secrets
 import weakref
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connections
@@ -69,6 +70,22 @@ def statement_cursor(connection, parameter_count=0):
     ):
         cursor = kept[preparing] = _KeptCursor(_new_cursor(connection, preparing).cursor, connection)
     return cursor
+
+
+@contextmanager
+def sent_together(using="default"):
+    """Statements run in this block are sent to PostgreSQL without waiting for each one's answer (psycopg's pipeline
+    mode): statements whose answers nobody reads (an INSERT whose keys the caller does not need) go to the server
+    together and cost one round trip when the block ends. Reading a statement's rows still waits for them, and an
+    error is raised, as Django raises it, when its answer is read or at the latest when the block ends. Elsewhere
+    (SQLite answers in the worker's own process) the block changes nothing."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 class _KeptCursor(CursorWrapper):

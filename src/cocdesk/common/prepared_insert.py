@@ -106,7 +106,7 @@ class PreparedInsert:
         (prepared,) = self._prepared([values], connection)
         return prepared
 
-    def insert_values(self, rows, *, using=None, along=None):
+    def insert_values(self, rows, *, using=None, along=None, keys=True):
         """Saves new rows given as dicts of column attribute names (``case_id``, not ``case``) to plain values, and
         returns their primary keys in order, without making a model instance per row. A column left out takes what
         the model would give it: its field's default, or for ``auto_now``/``auto_now_add`` (which, as on saving,
@@ -115,7 +115,10 @@ class PreparedInsert:
 
         ``along``: (a ``PreparedQuery`` that changes rows and returns none, its values), run with the insert, on the
         same database: on PostgreSQL in the same statement (a ``WITH`` query: one round trip to the server instead of
-        two), elsewhere just before it."""
+        two), elsewhere just before it.
+
+        ``keys=False``: the keys are not read, and None is returned. Inside ``prepared.sent_together`` the insert is
+        then sent without waiting for its answer."""
         rows = list(rows)
         using = using or router.db_for_write(self.model)
         connection = connections[using]
@@ -135,7 +138,7 @@ class PreparedInsert:
         if along is not None:
             query, along_values = along
             along = query.sql_and_params(*along_values, using=using)
-        return self._execute(connection, self._prepared(values, connection), along=along)
+        return self._execute(connection, self._prepared(values, connection), along=along, keys=keys)
 
     def insert_fanned(self, groups, varying, *, using=None):
         """Saves, for each (shared, values) of ``groups``, one row per item of ``values`` in the column ``varying``
@@ -286,9 +289,11 @@ class PreparedInsert:
             prepared.append(out)
         return prepared
 
-    def _execute(self, connection, rows, along=None):
-        """Runs the INSERTs of prepared ``rows`` (in batches the database accepts) and returns the new keys.
-        ``along``: the SQL and parameters of a statement the first INSERT runs as its ``WITH`` query."""
+    def _execute(self, connection, rows, along=None, keys=True):
+        """Runs the INSERTs of prepared ``rows`` (in batches the database accepts) and returns the new keys (None
+        with ``keys=False``, which leaves them unread). ``along``: the SQL and parameters of a statement the first
+        INSERT runs as its ``WITH`` query."""
+        wanted = keys
         # One row always fits; the batch size is worked out over every field.
         batch = 1 if len(rows) == 1 else connection.ops.bulk_batch_size(self.fields, rows) or len(rows)
         keys = []
@@ -304,7 +309,11 @@ class PreparedInsert:
                 sql, params = f"WITH along AS ({along_sql}) {sql}", [*along_params, *params]
             with statement_cursor(connection, len(params)) as cursor:
                 cursor.execute(sql, params)
-                keys += [key for (key,) in connection.ops.fetch_returned_insert_rows(cursor)]
+                # SQLite keeps a statement whose rows are not all read open, and then refuses to commit.
+                if wanted or connection.vendor != "postgresql":
+                    keys += [key for (key,) in connection.ops.fetch_returned_insert_rows(cursor)]
+        if not wanted:
+            return None
         if len(keys) != len(rows):
             raise RuntimeError(f"{len(rows)} rows inserted, {len(keys)} keys returned")
         return keys

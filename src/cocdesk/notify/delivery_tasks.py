@@ -53,11 +53,12 @@ def _task_row(task, backend, task_id, batch):
     }
 
 
-def insert_with_tasks(inserter, groups, *, using):
+def insert_with_tasks(inserter, groups, *, using, ids=True):
     """``inserter.insert_fanned(groups, "recipient_id")`` of notifications, then ``enqueue_notifications`` of their
     ids, as one statement where the database allows it (PostgreSQL, the database backend, notices and tasks in one
     database): the notices' insert is the ``WITH`` query of the tasks', which number the new ids in batches and write
-    a row per batch. Returns the new notifications' ids, or None where the two must be written one after the other."""
+    a row per batch. Returns the new notifications' ids (with ``ids=False`` they are not read: an empty list), or None
+    where the two must be written one after the other."""
     from .tasks import deliver_notifications
 
     connection = connections[using]
@@ -76,7 +77,7 @@ def insert_with_tasks(inserter, groups, *, using):
     params += [value for field, value in zip(_insert_tasks.fields, template, strict=True) if field.attname in _GIVEN]
     with statement_cursor(connection, len(params)) as cursor:
         cursor.execute(_together_statement(connection, notices_sql), params)
-        return [key for (key,) in cursor.fetchall()]
+        return [key for (key,) in cursor.fetchall()] if ids else []
 
 
 # The task's columns given as parameters; the statement makes its id and arguments.

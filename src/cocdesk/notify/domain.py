@@ -123,11 +123,12 @@ def queue(notifications):
     return created
 
 
-def queue_case_notices(case, notices):
+def queue_case_notices(case, notices, *, ids=True):
     """``queue`` of ``member_notification`` for each member of each (memberships, notice) of ``notices``, saved in
     one statement without a model instance each: a report tells the whole team at once, and a notice's text is sent to
     the database once for all its recipients (``insert_fanned``). Members without an address are left out, as
-    ``queue`` leaves them out. Returns the ids of the notifications."""
+    ``queue`` leaves them out. Returns the ids of the notifications; with ``ids=False`` none are read (inside
+    ``prepared.sent_together`` the insert then goes with the statements after it) and None is returned."""
     now = timezone.now()
     groups = [
         (
@@ -144,11 +145,11 @@ def queue_case_notices(case, notices):
         for memberships, notice in notices
     ]
     using = router.db_for_write(Notification)
-    ids = insert_with_tasks(_insert_notifications, groups, using=using)
-    if ids is None:
-        ids = _insert_notifications.insert_fanned(groups, "recipient_id", using=using)
-        enqueue_notifications(ids)
-    return ids
+    saved = insert_with_tasks(_insert_notifications, groups, using=using, ids=ids)
+    if saved is None:
+        saved = _insert_notifications.insert_fanned(groups, "recipient_id", using=using)
+        enqueue_notifications(saved)
+    return saved if ids else None
 
 
 _insert_notifications = PreparedInsert(Notification)

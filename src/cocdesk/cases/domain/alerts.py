@@ -87,7 +87,7 @@ def announce_new_case(case, *, automatic_recusal=False, fallback_engaged=False, 
         notices.append((leads_here, automatic_recusal_notice(case)))
     if fallback_engaged:
         notices.append(([m for m in handlers if m.is_fallback], fallback_engaged_notice(case)))
-    queue_case_notices(case, notices)
+    queue_case_notices(case, notices, ids=False)
     if case.is_urgent:
         _page_chat(case)
 
