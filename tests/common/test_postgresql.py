@@ -1,11 +1,16 @@
 """On PostgreSQL, the health check of a kept connection asks the socket: an idle, open, silent connection is kept
-without a round trip; one the server closed is found unusable and replaced before the request's first query."""
+without a round trip; one the server closed is found unusable and replaced before the request's first query, with
+the cursor prepared statements keep."""
 
 import time
 
 import psycopg
 import pytest
 from django.db import connections
+from django.db.models import Func, IntegerField
+
+from cocdesk.orgs.models import Organization
+from tests.factories import OrganizationFactory
 
 
 @pytest.fixture
@@ -60,3 +65,28 @@ def test_a_connection_the_server_closed_is_replaced_before_the_first_query(conne
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
     assert pid != dropped
+
+
+def test_a_prepared_statement_s_kept_cursor_is_replaced_with_a_connection_the_server_closed(
+    connection, other, settings
+):
+    from cocdesk.common.prepared import PreparedQuery
+
+    settings.DEBUG = False
+    backend_pid = PreparedQuery(
+        lambda pk: (
+            Organization.objects.filter(pk=pk)
+            .annotate(pid=Func(function="pg_backend_pid", output_field=IntegerField()))
+            .values_list("pid")
+        ),
+        int,
+    )
+    organization = OrganizationFactory()
+    ((first,),) = backend_pid.rows(organization.pk)
+    other.execute("SELECT pg_terminate_backend(%s)", [first])
+    deadline = time.monotonic() + 5
+    while connection.is_usable() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    connection.health_check_done = False  # a new request
+    ((second,),) = backend_pid.rows(organization.pk)
+    assert second != first

@@ -51,9 +51,9 @@ def statement_cursor(connection, parameter_count=0):
     or with ``database_prepared_statements`` off, it is made as ``connection.cursor()`` makes one.
 
     The cursor is kept open for the connection's next statement (``with`` leaves it open): making one costs Django
-    more than a small statement costs SQLite. A new one is made on a new connection, and for the first statement of
-    a request, so that Django's health check still runs first. While queries are logged (``DEBUG``, query counts)
-    each statement gets a new cursor, logged as any other."""
+    more than a small statement costs SQLite. Django's health check still runs before a request's first statement,
+    as ``connection.cursor()`` runs it, and a connection it finds broken is replaced, with a new cursor. While
+    queries are logged (``DEBUG``, query counts) each statement gets a new cursor, logged as any other."""
     preparing = (
         connection.vendor == "postgresql"
         and parameter_count <= _MOST_PARAMETERS_PREPARED
@@ -61,13 +61,11 @@ def statement_cursor(connection, parameter_count=0):
     )
     if connection.queries_logged:
         return _new_cursor(connection, preparing)
+    if connection.health_check_enabled and not connection.health_check_done:
+        connection.close_if_health_check_failed()
     kept = _KEPT_CURSORS.setdefault(connection, {})
     cursor = kept.get(preparing)
-    if (
-        cursor is None
-        or cursor.cursor.connection is not connection.connection
-        or (connection.health_check_enabled and not connection.health_check_done)
-    ):
+    if cursor is None or cursor.cursor.connection is not connection.connection:
         cursor = kept[preparing] = _KeptCursor(_new_cursor(connection, preparing).cursor, connection)
     return cursor
 
