@@ -1,7 +1,9 @@
 """Statements sent together save what they save one by one, wait for the server once on PostgreSQL, and fail as
 Django fails: the error is raised by the block at the latest, and the transaction around it rolls back whole.
-Round trips are counted from libpq's trace of the connection (the ``round_trips`` fixture)."""
+Round trips are counted from libpq's trace of the connection (the ``round_trips`` fixture). A block that ends the
+outermost transaction sends its COMMIT with its statements; nested, it leaves committing to the outer block."""
 
+import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -82,3 +84,54 @@ def test_an_error_sent_together_is_raised_as_django_s_and_the_transaction_keeps_
     assert list(Space.objects.filter(organization=organization).values_list("name", flat=True)) == ["Taken"]
     # The connection is usable again.
     assert Space.objects.filter(pk=taken.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_block_ending_the_outermost_transaction_sends_its_commit_with_its_statements(round_trips):
+    organization = OrganizationFactory()
+    committed = []
+    outermost = transaction.atomic()
+    outermost.__enter__()
+    insert_spaces.insert_values(rows(organization, "Prepared first"), keys=False)
+    transaction.on_commit(lambda: committed.append(connection.get_autocommit()))
+    with round_trips() as trips:
+        with sent_together(ending_transaction=True):
+            insert_spaces.insert_values(rows(organization, "One"), keys=False)
+            insert_spaces.insert_values(rows(organization, "Two"), keys=False)
+        assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        outermost.__exit__(None, None, None)
+    # The inserts, COMMIT and Sync went together; Django's commit at the end of the block had nothing left to send.
+    assert trips.count == 1
+    assert committed == [True]  # the hooks ran once, after the commit, as Django runs them
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
+        names = other.execute("SELECT name FROM orgs_space WHERE organization_id = %s", [organization.pk]).fetchall()
+    assert sorted(name for (name,) in names) == ["One", "Prepared first", "Two"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("nested", ["in a savepoint", "in an atomic block without one"])
+def test_a_block_ending_a_nested_transaction_leaves_committing_to_the_outermost(postgresql, nested):
+    organization = OrganizationFactory()
+    with pytest.raises(Undone), transaction.atomic():
+        with transaction.atomic(savepoint=nested == "in a savepoint"), sent_together(ending_transaction=True):
+            insert_spaces.insert_values(rows(organization, "Rolled back with the outer block"), keys=False)
+        assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        raise Undone
+    assert not Space.objects.filter(organization=organization).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_bound_to_roll_back_is_not_committed_by_the_block(postgresql):
+    organization = OrganizationFactory()
+    with transaction.atomic():
+        insert_spaces.insert_values(rows(organization, "Rolled back"), keys=False)
+        with pytest.raises(Undone), transaction.atomic(savepoint=False):
+            raise Undone
+        with sent_together(ending_transaction=True):
+            pass
+        assert connection.needs_rollback
+    assert not Space.objects.filter(organization=organization).exists()
+
+
+class Undone(Exception):
+    """Raised to roll a transaction back."""

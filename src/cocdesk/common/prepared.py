@@ -71,12 +71,17 @@ def statement_cursor(connection, parameter_count=0):
 
 
 @contextmanager
-def sent_together(using="default"):
+def sent_together(using="default", *, ending_transaction=False):
     """Statements run in this block are sent to PostgreSQL without waiting for each one's answer (psycopg's pipeline
     mode): statements whose answers nobody reads (an INSERT whose keys the caller does not need) go to the server
     together and cost one round trip when the block ends. Reading a statement's rows still waits for them, and an
     error is raised, as Django raises it, when its answer is read or at the latest when the block ends. Elsewhere
-    (SQLite answers in the worker's own process) the block changes nothing."""
+    (SQLite answers in the worker's own process) the block changes nothing.
+
+    ``ending_transaction``: the caller's promise that nothing follows the block in its transaction. When that
+    transaction is an outermost ``atomic`` block bound to commit, its COMMIT goes with the block's statements, in
+    the same round trip, and Django's own commit at the end of the ``atomic`` block finds nothing left to do. Nested
+    in another transaction (a caller's, a test's), the block leaves committing to Django."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         yield
@@ -84,6 +89,20 @@ def sent_together(using="default"):
     connection.ensure_connection()
     with connection.wrap_database_errors, connection.connection.pipeline():
         yield
+        if ending_transaction and _ends_outermost_transaction(connection):
+            connection.connection.execute("COMMIT")
+
+
+def _ends_outermost_transaction(connection):
+    """Whether the transaction open is one outermost ``atomic`` block that will commit when it ends."""
+    return (
+        connection.in_atomic_block
+        and len(connection.atomic_blocks) == 1
+        and not connection.savepoint_ids
+        and connection.commit_on_exit
+        and not connection.needs_rollback
+        and not connection.closed_in_transaction
+    )
 
 
 class _KeptCursor(CursorWrapper):

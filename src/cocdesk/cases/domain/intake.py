@@ -175,8 +175,8 @@ def _take_in(
         "exclusions": len(excluded_members),
         "law_enforcement_help": answers.get("law_enforcement") == LawEnforcement.PLEASE_CONTACT,
     }
-    # The events and the team's notices are written without waiting for each answer: one round trip for both.
-    with sent_together(router.db_for_write(Case)):
+    # The events, the team's notices and the commit are sent without waiting for each answer: one round trip.
+    with sent_together(router.db_for_write(Case), ending_transaction=True):
         audit.append([received, *recusal_entries])
         handlers = team.handlers(case, {membership.pk for membership, _reason, _source in exclusions})
         alerts.announce_new_case(
