@@ -4,7 +4,8 @@ threaded on their own, the reporter's reply threads back into the case, and a te
 receives or sees any of it."""
 
 import re
-from email.utils import make_msgid
+from datetime import timedelta
+from email.utils import format_datetime, make_msgid
 
 import pytest
 from django.test import Client
@@ -44,7 +45,8 @@ def raw_mail(subject, body, *, message_id, extra=()):
         "To: conduct@pynorth.example",
         f"Subject: {subject}",
         f"Message-ID: {message_id}",
-        "Date: Thu, 26 Nov 2026 09:00:00 +0000",
+        # Sent a minute ago: the deadlines run from when the mail was sent, and the journey acknowledges it at once.
+        f"Date: {format_datetime(timezone.now() - timedelta(minutes=1))}",
         *extra,
         "Content-Type: text/plain; charset=utf-8",
     ]
