@@ -123,3 +123,13 @@ def test_a_kept_cursor_is_not_used_on_a_new_connection(transactional_db, setting
     assert by_slug.rows(organization.slug)[0][0] == organization.pk
     renewed = statement_cursor(connection)
     assert renewed is not kept and renewed.cursor.connection is connection.connection
+
+
+@pytest.mark.django_db
+def test_a_sent_query_gives_its_own_rows_after_other_statements_ran():
+    organization = OrganizationFactory()
+    SpaceFactory(organization=organization, name="Hall")
+    expected = active_spaces.rows(organization.pk)
+    rows = active_spaces.sent(organization.pk)
+    assert by_slug.rows(organization.slug)[0][0] == organization.pk  # another statement, on the kept cursor
+    assert rows() == expected and isinstance(rows()[0][3], type(timezone.now()))

@@ -88,25 +88,41 @@ def record_many(entries):
     return [AuditEvent(pk=key, **row) for row, key in zip(rows, keys, strict=True)]
 
 
-def append(entries):
+def lock_head(organization):
+    """Locks ``organization``'s chain head for an ``append`` to come (``append``'s ``locked``). The lock is sent as
+    ``PreparedQuery.sent`` sends it: inside ``prepared.sent_together``, with the next statement whose answer is read."""
+    chain = AuditChainHead.chain_of(organization.pk)
+    return chain, _locked_head_row.sent(chain, using=router.db_for_write(AuditChainHead))
+
+
+def append(entries, *, locked=None):
     """Appends several events at once, without making an object of each (a reporter's submission appends one).
 
     ``entries`` is a list of dicts holding record()'s keyword arguments (``action`` included). Each chain involved
     is locked once, the events are inserted together and each head is updated once, so the number of queries does
     not grow with the number of events (up to the database's limit of parameters per INSERT). The events' keys are
     not read: inside ``prepared.sent_together`` their insert goes to the database with the statements after it.
+    ``locked``: what ``lock_head`` returned, in this transaction, when the caller locked its chain's head already.
     """
-    _append(entries, keys=False)
+    _append(entries, keys=False, locked=locked)
 
 
-def _append(entries, keys=True):
+def _append(entries, keys=True, locked=None):
     """(the rows appended, their keys: None with ``keys=False``)."""
     rows = [_new_row(**entry) for entry in entries]
     if not rows:
         return rows, [] if keys else None
     organization_of_chain = {AuditChainHead.chain_of(row["organization_id"]): row["organization_id"] for row in rows}
     with transaction.atomic(savepoint=False):
-        heads = _locked_heads(organization_of_chain)
+        heads = {}
+        if locked is not None:
+            locked_chain, locked_rows = locked
+            head_row = next(iter(locked_rows()), None)
+            if head_row is not None and locked_chain in organization_of_chain:
+                heads[locked_chain] = _Head(*head_row)
+        unlocked = {chain: pk for chain, pk in organization_of_chain.items() if chain not in heads}
+        if unlocked:
+            heads.update(_locked_heads(unlocked))
         for chain in sorted(organization_of_chain.keys() - heads.keys()):
             heads[chain] = _locked_head(chain, organization_of_chain[chain])
         for row in rows:

@@ -45,7 +45,7 @@ _PREPARE_ONLY_WHEN_ASKED = 2**31
 _STATEMENTS_KEPT_PER_CONNECTION = 300
 
 
-def statement_cursor(connection, parameter_count=0):
+def statement_cursor(connection, parameter_count=0, *, slot=0):
     """A cursor of ``connection`` (Django's wrapper, as ``connection.cursor()``) for the statements of this module.
     On PostgreSQL it has the server bind the parameters and prepare the statement, once per connection; elsewhere,
     or with ``database_prepared_statements`` off, it is made as ``connection.cursor()`` makes one.
@@ -53,7 +53,8 @@ def statement_cursor(connection, parameter_count=0):
     The cursor is kept open for the connection's next statement (``with`` leaves it open): making one costs Django
     more than a small statement costs SQLite. Django's health check still runs before a request's first statement,
     as ``connection.cursor()`` runs it, and a connection it finds broken is replaced, with a new cursor. While
-    queries are logged (``DEBUG``, query counts) each statement gets a new cursor, logged as any other."""
+    queries are logged (``DEBUG``, query counts) each statement gets a new cursor, logged as any other. ``slot``: which
+    of the kept cursors, for a statement whose rows are read after another statement ran (``PreparedQuery.sent``)."""
     preparing = (
         connection.vendor == "postgresql"
         and parameter_count <= _MOST_PARAMETERS_PREPARED
@@ -64,9 +65,9 @@ def statement_cursor(connection, parameter_count=0):
     if connection.health_check_enabled and not connection.health_check_done:
         connection.close_if_health_check_failed()
     kept = _KEPT_CURSORS.setdefault(connection, {})
-    cursor = kept.get(preparing)
+    cursor = kept.get((preparing, slot))
     if cursor is None or cursor.cursor.connection is not connection.connection:
-        cursor = kept[preparing] = _KeptCursor(_new_cursor(connection, preparing).cursor, connection)
+        cursor = kept[(preparing, slot)] = _KeptCursor(_new_cursor(connection, preparing).cursor, connection)
     return cursor
 
 
@@ -112,7 +113,7 @@ class _KeptCursor(CursorWrapper):
         return None
 
 
-# Per connection object (one per thread), then whether the cursor prepares its statements.
+# Per connection object (one per thread), then (whether the cursor prepares its statements, its slot).
 _KEPT_CURSORS = weakref.WeakKeyDictionary()
 
 
@@ -206,6 +207,30 @@ class PreparedQuery:
         with statement_cursor(connection, len(params)) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
+        if converters:
+            return [tuple(row) for row in compiler.apply_converters(rows, converters)]
+        return rows
+
+    def sent(self, *values, using="default"):
+        """Runs the query and returns a function giving its rows, as ``rows`` gives them. Inside ``sent_together`` the
+        query waits to go to the server with the next statement whose answer is read, in the same round trip; the
+        function reads its rows then. One sent query at a time per connection: its cursor is another query's next."""
+        (compiler, *_rest, converters), connection, sql, params = self._statement(values, using)
+        cursor = statement_cursor(connection, len(params), slot=1)
+        cursor.execute(sql, params)
+        read = []
+
+        def rows():
+            if not read:
+                read.append(self._converted(compiler, converters, cursor.fetchall()))
+            return read[0]
+
+        if connection.vendor != "postgresql":
+            rows()  # SQLite keeps a statement whose rows are not all read open, and then refuses to commit.
+        return rows
+
+    @staticmethod
+    def _converted(compiler, converters, rows):
         if converters:
             return [tuple(row) for row in compiler.apply_converters(rows, converters)]
         return rows
