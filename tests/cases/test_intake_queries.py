@@ -13,9 +13,10 @@ from cocdesk.cases.models import Case, Recusal
 from cocdesk.notify.models import Notification
 from tests.factories import OrganizationFactory, SpaceFactory, member, report_case
 
-# The POST: the organization with the chosen space (one query), then in one transaction the case, report and receipt
-# with the team and its space scopes (one statement on PostgreSQL), the audit chain's head, event and new head (one
-# statement on PostgreSQL), the notifications and their delivery task (one statement on PostgreSQL).
+# The POST: the organization with the chosen space (one query), then in one transaction the audit chain's head
+# locked, the case, report and receipt with the team and its space scopes (one statement on PostgreSQL), the audit
+# events with the chain's new head (one statement on PostgreSQL), the notifications and their delivery task (one
+# statement on PostgreSQL).
 POST_QUERIES = 7 if connection.vendor == "postgresql" else 12
 # Exclusions add three whatever their number: whether the organization has a team to exclude from at all (without
 # one the question is not asked and what was sent is ignored), the chosen members checked against the team, and

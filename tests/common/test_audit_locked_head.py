@@ -56,3 +56,12 @@ def test_on_postgresql_the_lock_goes_with_the_next_statement_read(organization, 
     assert trips.count == 2  # the lock with the count, then the event's insert when the block ends
     assert chained(organization) == ["org.first", "case.received"] and audit.first_broken_link() is None
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_head_is_locked_only_inside_a_transaction():
+    """In autocommit the lock would end with its own statement, and the events appended after it would chain onto a
+    head another writer may be moving."""
+    organization = OrganizationFactory()
+    with pytest.raises(transaction.TransactionManagementError):
+        audit.lock_head(organization)

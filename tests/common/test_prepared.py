@@ -133,3 +133,13 @@ def test_a_sent_query_gives_its_own_rows_after_other_statements_ran():
     rows = active_spaces.sent(organization.pk)
     assert by_slug.rows(organization.slug)[0][0] == organization.pk  # another statement, on the kept cursor
     assert rows() == expected and isinstance(rows()[0][3], type(timezone.now()))
+
+
+@pytest.mark.django_db
+def test_a_query_sent_while_another_s_rows_are_unread_leaves_each_its_own_rows():
+    first, second = OrganizationFactory(), OrganizationFactory()
+    SpaceFactory(organization=first, name="First's")
+    SpaceFactory(organization=second, name="Second's")
+    first_rows = active_spaces.sent(first.pk)
+    second_rows = active_spaces.sent(second.pk)  # shares the first one's cursor: the first's rows are read before
+    assert [row[1] for row in second_rows()] == ["Second's"] and [row[1] for row in first_rows()] == ["First's"]

@@ -68,10 +68,12 @@ def _chain_onto(head, row):
 
 
 def _locked_head(chain, organization_id):
-    head, _created = AuditChainHead.objects.select_for_update().get_or_create(
-        chain=chain, defaults={"organization_id": organization_id, "last_hash": GENESIS}
-    )
-    return head
+    """The chain's head, made if it is not yet, locked. Made by an insert that leaves alone one a concurrent
+    transaction made, not by ``get_or_create``, whose recovery from that race (a savepoint rolled back) cannot work
+    inside ``prepared.sent_together``."""
+    new = AuditChainHead(chain=chain, organization_id=organization_id, last_hash=GENESIS)
+    AuditChainHead.objects.bulk_create([new], ignore_conflicts=True)
+    return AuditChainHead.objects.select_for_update().get(chain=chain)
 
 
 def record(action, *, actor=None, reporter=False, case=None, organization=None, **detail):
@@ -89,10 +91,14 @@ def record_many(entries):
 
 
 def lock_head(organization):
-    """Locks ``organization``'s chain head for an ``append`` to come (``append``'s ``locked``). The lock is sent as
-    ``PreparedQuery.sent`` sends it: inside ``prepared.sent_together``, with the next statement whose answer is read."""
+    """Locks ``organization``'s chain head, in the caller's transaction, for an ``append`` to come (``append``'s
+    ``locked``). The lock is sent as ``PreparedQuery.sent`` sends it: inside ``prepared.sent_together`` its answer
+    comes back with the next statement whose rows are read."""
+    using = router.db_for_write(AuditChainHead)
+    if not transaction.get_connection(using).in_atomic_block:
+        raise transaction.TransactionManagementError("A chain's head is locked for the transaction it is locked in.")
     chain = AuditChainHead.chain_of(organization.pk)
-    return chain, _locked_head_row.sent(chain, using=router.db_for_write(AuditChainHead))
+    return chain, _locked_head_row.sent(chain, using=using)
 
 
 def append(entries, *, locked=None):

@@ -71,13 +71,21 @@ def statement_cursor(connection, parameter_count=0, *, slot=0):
     return cursor
 
 
+def unread_statement_cursor(connection, parameter_count=0):
+    """``statement_cursor`` for a statement whose answer is not read (inside ``sent_together`` it waits for nothing):
+    a cursor of its own, so that the answer, when it comes, is never taken for another statement's."""
+    return statement_cursor(connection, parameter_count, slot=_UNREAD_SLOT)
+
+
 @contextmanager
 def sent_together(using="default", *, ending_transaction=False):
-    """Statements run in this block are sent to PostgreSQL without waiting for each one's answer (psycopg's pipeline
-    mode): statements whose answers nobody reads (an INSERT whose keys the caller does not need) go to the server
-    together and cost one round trip when the block ends. Reading a statement's rows still waits for them, and an
-    error is raised, as Django raises it, when its answer is read or at the latest when the block ends. Elsewhere
-    (SQLite answers in the worker's own process) the block changes nothing.
+    """Statements run in this block go to PostgreSQL at once but without waiting for each one's answer (psycopg's
+    pipeline mode): the answers come back together with the next statement whose rows are read, or when the block
+    ends, in one round trip. So statements whose answers nobody reads (an INSERT whose keys the caller does not need,
+    run with ``keys=False``) cost no round trip of their own. An error is raised, as Django raises it, when the next
+    answer is read or at the latest when the block ends, and the server skips every statement after it: code inside
+    must not catch a database error and go on (``get_or_create`` does). Elsewhere (SQLite answers in the worker's own
+    process) the block changes nothing.
 
     ``ending_transaction``: the caller's promise that nothing follows the block in its transaction. When that
     transaction is an outermost ``atomic`` block bound to commit, its COMMIT goes with the block's statements, in
@@ -113,7 +121,12 @@ class _KeptCursor(CursorWrapper):
         return None
 
 
-# Per connection object (one per thread), then (whether the cursor prepares its statements, its slot).
+# Per connection object (one per thread), then (whether the cursor prepares its statements, its slot). Besides the
+# first slot, for statements whose rows are read at once: one for a query whose rows are read later
+# (``PreparedQuery.sent``), and one for statements whose answers are never read (``unread_statement_cursor``), so that
+# no read is ever given another statement's answer.
+_SENT_SLOT, _UNREAD_SLOT = 1, 2
+_UNREAD_SENT = weakref.WeakKeyDictionary()
 _KEPT_CURSORS = weakref.WeakKeyDictionary()
 
 
@@ -212,19 +225,26 @@ class PreparedQuery:
         return rows
 
     def sent(self, *values, using="default"):
-        """Runs the query and returns a function giving its rows, as ``rows`` gives them. Inside ``sent_together`` the
-        query waits to go to the server with the next statement whose answer is read, in the same round trip; the
-        function reads its rows then. One sent query at a time per connection: its cursor is another query's next."""
+        """Runs the query and returns a function giving its rows, as ``rows`` gives them. Inside ``sent_together`` its
+        answer comes back with the next statement whose rows are read, in the same round trip (the server runs it at
+        once: a lock it takes is taken then). A query sent while another's rows are unread has those read first: the
+        two share a cursor."""
         (compiler, *_rest, converters), connection, sql, params = self._statement(values, using)
-        cursor = statement_cursor(connection, len(params), slot=1)
+        unread = _UNREAD_SENT.pop(connection, None)
+        if unread is not None:
+            unread()
+        cursor = statement_cursor(connection, len(params), slot=_SENT_SLOT)
         cursor.execute(sql, params)
         read = []
 
         def rows():
             if not read:
                 read.append(self._converted(compiler, converters, cursor.fetchall()))
+                if _UNREAD_SENT.get(connection) is rows:
+                    del _UNREAD_SENT[connection]
             return read[0]
 
+        _UNREAD_SENT[connection] = rows
         if connection.vendor != "postgresql":
             rows()  # SQLite keeps a statement whose rows are not all read open, and then refuses to commit.
         return rows

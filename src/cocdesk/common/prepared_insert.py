@@ -14,7 +14,7 @@ import weakref
 from django.db import connections, models, router
 from django.utils import timezone
 
-from .prepared import statement_cursor
+from .prepared import statement_cursor, unread_statement_cursor
 from .prepared_values import SAME_WHEN_EQUAL, saved_unchanged
 
 
@@ -307,7 +307,8 @@ class PreparedInsert:
             if along is not None:
                 (along_sql, along_params), along = along, None
                 sql, params = f"WITH along AS ({along_sql}) {sql}", [*along_params, *params]
-            with statement_cursor(connection, len(params)) as cursor:
+            opened = statement_cursor if wanted else unread_statement_cursor
+            with opened(connection, len(params)) as cursor:
                 cursor.execute(sql, params)
                 # SQLite keeps a statement whose rows are not all read open, and then refuses to commit.
                 if wanted or connection.vendor != "postgresql":

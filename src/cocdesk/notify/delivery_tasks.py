@@ -12,7 +12,7 @@ from django.db import connections, router, transaction
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from cocdesk.common.prepared import statement_cursor
+from cocdesk.common.prepared import statement_cursor, unread_statement_cursor
 from cocdesk.common.prepared_insert import PreparedInsert, cast_type
 
 from .models import Notification
@@ -75,7 +75,8 @@ def insert_with_tasks(inserter, groups, *, using, ids=True):
     notices_sql, params = inserter.fanned_sql_and_params(groups, "recipient_id", connection)
     template = _insert_tasks.prepared_row(_task_row(deliver_notifications, backend, None, []), connection)
     params += [value for field, value in zip(_insert_tasks.fields, template, strict=True) if field.attname in _GIVEN]
-    with statement_cursor(connection, len(params)) as cursor:
+    opened = statement_cursor if ids else unread_statement_cursor
+    with opened(connection, len(params)) as cursor:
         cursor.execute(_together_statement(connection, notices_sql), params)
         return [key for (key,) in cursor.fetchall()] if ids else []
 

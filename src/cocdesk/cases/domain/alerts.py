@@ -77,7 +77,8 @@ def _notices(memberships, case, notice):
 def announce_new_case(case, *, automatic_recusal=False, fallback_engaged=False, handlers=None):
     """The procedures: whoever takes a report consults the team at once; an urgent one pages every lead. One
     query for the recipients (none when intake passes ``handlers``, the members who may see the case, from the
-    team it loaded), one insert for every notice and one for their delivery tasks."""
+    team it loaded), one insert for every notice and one for their delivery tasks (one statement for both on
+    PostgreSQL)."""
     handlers = list(members_who_may_see(case)) if handlers is None else handlers
     leads_here = leads_among(case, handlers)
     notices = [(handlers, new_report_notice(case))]

@@ -278,7 +278,7 @@ def _store_report(organization, mail, digest, suggested=None):
 
 
 def _store_reply(report, mail, digest):
-    report = Report.objects.select_for_update().select_related("case").get(pk=report.pk)
+    report = Report.objects.select_for_update(of=("self",)).select_related("case").get(pk=report.pk)
     duplicate = _already_taken_in(report.case.organization, digest)
     if duplicate is not None:
         return duplicate

@@ -82,7 +82,9 @@ def submit_report(
     while True:
         reference = new_reference()
         try:
-            with transaction.atomic():
+            # Statements whose answers nobody reads wait to go to the database with the next one whose answer is read
+            # (``sent_together``), and the transaction's COMMIT goes with the last of them: nothing follows _take_in.
+            with transaction.atomic(), sent_together(router.db_for_write(Case), ending_transaction=True):
                 case = _take_in(
                     reference=reference,
                     organization=organization,
@@ -145,46 +147,42 @@ def _take_in(
         "sealed_content": sealed.seal(case, "report", answers),
     }
     using = router.db_for_write(Case)
-    # Statements whose answers nobody reads wait to go to the database with the next one whose answer is read
-    # (``sent_together``): the lock of the audit chain's head goes with the case's insert, and the events, the team's
-    # notices and the commit go together at the end.
-    with sent_together(using, ending_transaction=True):
-        head = audit.lock_head(organization)
-        # The case, its report and the report's receipt in one statement where the database allows: nothing below
-        # reads the report or the receipt back. The team is read in the same statement: who hears of the case, and
-        # whom it names.
-        _keys, team_rows = insert_chain(
-            [
-                Link(_insert_case, case, {}),
-                Link(_insert_report, report, {"case_id": 0}),
-                Link(_insert_receipt, {"digest": receipt_digest(receipt)}, {"report_id": 1}),
-            ],
-            using=using,
-            reading=team_reading(organization),
-        )
-        team = IntakeAudience(organization, team_rows)
-        record_parties(case, answers)
-        exclusions = [
-            (team.membership(m), RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members
-        ]
-        exclusions += [
-            (team.membership(m), RecusalReason.NAMED_IN_REPORT, RecusalSource.AUTOMATIC)
-            for m in [*members_named_as_reported_person(organization, answers, team), *named_members]
-        ]
-        recusal_entries, fallback_engaged, automatic = recusal.recusals_at_intake(case, exclusions, team=team)
-        received = {
-            "action": "case.received",
-            "actor": filed_by,
-            "reporter": filed_by is None,
-            "case": case,
-            "channel": channel,
-            "urgent": urgent,
-            "exclusions": len(excluded_members),
-            "law_enforcement_help": answers.get("law_enforcement") == LawEnforcement.PLEASE_CONTACT,
-        }
-        audit.append([received, *recusal_entries], locked=head)
-        handlers = team.handlers(case, {membership.pk for membership, _reason, _source in exclusions})
-        alerts.announce_new_case(
-            case, automatic_recusal=automatic, fallback_engaged=fallback_engaged, handlers=handlers
-        )
+    # Inside submit_report's ``sent_together``: the lock of the audit chain's head goes in the round trip of the case's
+    # insert, and the events and the team's notices with the commit at the end.
+    head = audit.lock_head(organization)
+    # The case, its report and the report's receipt in one statement where the database allows: nothing below
+    # reads the report or the receipt back. The team is read in the same statement: who hears of the case, and
+    # whom it names.
+    _keys, team_rows = insert_chain(
+        [
+            Link(_insert_case, case, {}),
+            Link(_insert_report, report, {"case_id": 0}),
+            Link(_insert_receipt, {"digest": receipt_digest(receipt)}, {"report_id": 1}),
+        ],
+        using=using,
+        reading=team_reading(organization),
+    )
+    team = IntakeAudience(organization, team_rows)
+    record_parties(case, answers)
+    exclusions = [
+        (team.membership(m), RecusalReason.REPORTER_REQUEST, RecusalSource.REPORTER) for m in excluded_members
+    ]
+    exclusions += [
+        (team.membership(m), RecusalReason.NAMED_IN_REPORT, RecusalSource.AUTOMATIC)
+        for m in [*members_named_as_reported_person(organization, answers, team), *named_members]
+    ]
+    recusal_entries, fallback_engaged, automatic = recusal.recusals_at_intake(case, exclusions, team=team)
+    received = {
+        "action": "case.received",
+        "actor": filed_by,
+        "reporter": filed_by is None,
+        "case": case,
+        "channel": channel,
+        "urgent": urgent,
+        "exclusions": len(excluded_members),
+        "law_enforcement_help": answers.get("law_enforcement") == LawEnforcement.PLEASE_CONTACT,
+    }
+    audit.append([received, *recusal_entries], locked=head)
+    handlers = team.handlers(case, {membership.pk for membership, _reason, _source in exclusions})
+    alerts.announce_new_case(case, automatic_recusal=automatic, fallback_engaged=fallback_engaged, handlers=handlers)
     return case

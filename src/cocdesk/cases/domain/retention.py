@@ -105,7 +105,7 @@ def hold(case, *, by, reason):
     if not reason:
         raise ValidationError("Say why the case must be kept.")
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("organization").get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("organization").get(pk=case.pk)
         if case.is_erased:
             raise ValidationError("This case was erased: there is nothing left to keep.")
         if case.state != CaseState.CLOSED:
@@ -126,7 +126,7 @@ def release_hold(case, *, by):
     leads were told already."""
     _require(by, case)
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("organization").get(pk=case.pk)
+        case = Case.objects.select_for_update(of=("self",)).select_related("organization").get(pk=case.pk)
         if case.retention_held_at is None:
             raise ValidationError("This case is not held.")
         case.retention_held_at, case.retention_held_by, case.sealed_retention_hold_reason = None, None, None

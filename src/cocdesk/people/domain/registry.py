@@ -28,15 +28,14 @@ def registry_key(organization):
     if cached is not None:
         return cached
     rows = _stored_key.rows(organization.pk, using=router.db_for_read(RegistryKey))
-    if rows:
-        ((key_id, wrapped),) = rows
-    else:
+    if not rows:
+        # An insert that leaves alone a key a concurrent transaction made (then read back, whichever was made), not
+        # get_or_create, whose recovery from that race cannot work inside ``prepared.sent_together`` (intake).
         key_id, wrapped = crypto.new_wrapped_data_key(_associated(organization, "key"))
-        with transaction.atomic():
-            stored, _ = RegistryKey.objects.get_or_create(
-                organization=organization, defaults={"key_id": key_id, "wrapped_key": wrapped}
-            )
-        key_id, wrapped = stored.key_id, stored.wrapped_key
+        new = RegistryKey(organization=organization, key_id=key_id, wrapped_key=wrapped)
+        RegistryKey.objects.bulk_create([new], ignore_conflicts=True)
+        rows = _stored_key.rows(organization.pk, using=router.db_for_write(RegistryKey))
+    ((key_id, wrapped),) = rows
     organization._registry_key = crypto.unwrap_data_key(key_id, bytes(wrapped), _associated(organization, "key"))
     return organization._registry_key
 

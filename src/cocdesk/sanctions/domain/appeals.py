@@ -73,7 +73,9 @@ def submit_appeal(token, statement):
     notice = notice_for_token(token)
     if notice is None:
         raise UnknownAppealLink
-    notice = Notice.objects.select_for_update().select_related("decision__case__organization").get(pk=notice.pk)
+    notice = (
+        Notice.objects.select_for_update(of=("self",)).select_related("decision__case__organization").get(pk=notice.pk)
+    )
     case = notice.decision.case
     now = timezone.now()
     refused = refusal(notice, list(sanctions_of(notice)), now)
@@ -167,7 +169,11 @@ def review_appeal(appeal, *, by, outcome, reason, modified_sanction=None):
     appellant by mail when the notice went by mail (and is shown at their link in any case)."""
     if not can(by, "sanctions.review_appeal", appeal):
         raise PermissionDenied
-    appeal = Appeal.objects.select_for_update().select_related("notice__decision__case__organization").get(pk=appeal.pk)
+    appeal = (
+        Appeal.objects.select_for_update(of=("self",))
+        .select_related("notice__decision__case__organization")
+        .get(pk=appeal.pk)
+    )
     notice, case = appeal.notice, appeal.notice.decision.case
     if appeal.state != AppealState.PENDING:
         raise ValidationError("This appeal was reviewed already.")

@@ -146,7 +146,11 @@ def _require(user, permission, obj):
 
 
 def _locked(notice):
-    return Notice.objects.select_for_update().select_related("decision__case__organization", "person").get(pk=notice.pk)
+    return (
+        Notice.objects.select_for_update(of=("self",))
+        .select_related("decision__case__organization", "person")
+        .get(pk=notice.pk)
+    )
 
 
 @transaction.atomic
