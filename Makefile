@@ -82,10 +82,10 @@ bench-scale: $(VENV)/.installed-test
 docs-screenshots: $(VENV)/.installed-test
 	COCDESK_DOCS_SCREENSHOTS=docs/images $(BIN)/python -m pytest -q tests/browser/test_first_ten_minutes.py tests/browser/test_guide_screenshots.py
 
-# Reporters sending reports at once (8, 32, 128) to gunicorn, on SQLite (PostgreSQL: see docs/benchmarks.md).
+# Reporters sending reports at once (8, 32, 128; five runs each) to gunicorn, on SQLite (PostgreSQL: see docs/benchmarks.md).
 .PHONY: bench-load
 bench-load: $(VENV)/.installed-test
-	$(BIN)/python bench/load.py --write
+	$(BIN)/python bench/load.py --repeats 5 --write
 
 # Matching a new report's identifiers against 10k, 100k and 1M stored ones, on SQLite (PostgreSQL: see docs/benchmarks.md).
 .PHONY: bench-identifiers

@@ -33,7 +33,7 @@ themselves.
 
 ```sh
 make bench-load                                                   # SQLite: rewrites the SQLite section below
-.venv/bin/python scripts/with_postgres.py -- .venv/bin/python bench/load.py --database-from-env --write
+.venv/bin/python scripts/with_postgres.py -- .venv/bin/python bench/load.py --database-from-env --repeats 5 --write
 .venv/bin/python bench/load.py --clients 32 --submissions 300     # a quick look, printed only
 ```
 """
@@ -54,7 +54,9 @@ same machine and is left out of the server's figures. The targets on a 2-core ma
 on SQLite and 100 on PostgreSQL at 32 reporters, a POST p99 under 300 ms at 32 reporters, no error at 128, and
 under 8 ms of server CPU per submission (on PostgreSQL under 10 ms with the database's own). The machine is shared:
 the load column gives the 1-minute load average when each level began (2 CPUs: above 2 means something else was
-running too, which lowers the throughput figures far more than the CPU figures).
+running too, which lowers the throughput figures far more than the CPU figures). Its speed also drifts from one
+minute to the next, so each level runs several times (`--repeats`): the row is the run of median CPU, every figure
+of it from that run, and the last column gives the CPU of every run, sorted.
 """
 
 
@@ -84,6 +86,10 @@ def main_table(levels, not_found, database):
     if on_postgres:
         header += " database CPU ms | total CPU ms | connections opened |"
         rule += "--:|--:|--:|"
+    repeated = any(len(getattr(level, "cpu_of_runs", ())) > 1 for level in levels)
+    if repeated:
+        header += " CPU ms of every run |"
+        rule += "--:|"
     lines = [header + " load (1 min) |", rule + "--:|"]
     for level in levels:
         server_ms, database_ms = _cpu(level)
@@ -95,6 +101,8 @@ def main_table(levels, not_found, database):
         )
         if on_postgres:
             row += f" {database_ms:.2f} | {server_ms + database_ms:.2f} | {level.connections_opened} |"
+        if repeated:
+            row += " " + ", ".join(f"{total:.2f}" for total in level.cpu_of_runs) + " |"
         lines.append(row + f" {level.load:.1f} |")
     server_ms, database_ms = _cpu(not_found)
     row = (
@@ -105,6 +113,8 @@ def main_table(levels, not_found, database):
     )
     if on_postgres:
         row += f" {database_ms:.2f} | {server_ms + database_ms:.2f} | {not_found.connections_opened} |"
+    if repeated:
+        row += " |"
     lines.append(row + f" {not_found.load:.1f} |")
     return "\n".join(lines)
 
@@ -165,6 +175,7 @@ def section(args, levels, not_found, database_text, started, elapsed):
     database = "postgresql" if database_text.startswith("PostgreSQL") else "sqlite"
     via_make = " (`make bench-load`)" if os.environ.get("MAKELEVEL") and not args.database_from_env else ""
     threads = f", {args.threads} threads each" if args.worker_class == "gthread" else ""
+    repeats = f" in each of {args.repeats} runs, the table giving the run of median CPU" if args.repeats > 1 else ""
     client_ms = sum(level.client_cpu for level in levels) * 1000 / max(sum(level.received for level in levels), 1)
     return "\n".join(
         [
@@ -176,7 +187,8 @@ def section(args, levels, not_found, database_text, started, elapsed):
             f"Code: {code_version()}",
             "",
             f"Date: {started:%Y-%m-%d %H:%M} UTC · gunicorn: {args.workers} {args.worker_class} workers{threads} · "
-            f"{args.submissions} submissions per level, {args.not_found} 404 requests · whole run {elapsed:.0f} s · "
+            f"{args.submissions} submissions per level{repeats}, {args.not_found} 404 requests · "
+            f"whole run {elapsed:.0f} s · "
             f"load generator {client_ms:.1f} ms CPU per submission · load average at the end {info['load']} "
             "(1, 5, 15 min)",
             "",
