@@ -219,10 +219,7 @@ class PreparedQuery:
         (compiler, *_rest, converters), connection, sql, params = self._statement(values, using)
         with statement_cursor(connection, len(params)) as cursor:
             cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if converters:
-            return [tuple(row) for row in compiler.apply_converters(rows, converters)]
-        return rows
+            return _converted(compiler, converters, cursor.fetchall())
 
     def sent(self, *values, using="default"):
         """Runs the query and returns a function giving its rows, as ``rows`` gives them. Inside ``sent_together`` its
@@ -239,7 +236,7 @@ class PreparedQuery:
 
         def rows():
             if not read:
-                read.append(self._converted(compiler, converters, cursor.fetchall()))
+                read.append(_converted(compiler, converters, cursor.fetchall()))
                 if _UNREAD_SENT.get(connection) is rows:
                     del _UNREAD_SENT[connection]
             return read[0]
@@ -249,19 +246,11 @@ class PreparedQuery:
             rows()  # SQLite keeps a statement whose rows are not all read open, and then refuses to commit.
         return rows
 
-    @staticmethod
-    def _converted(compiler, converters, rows):
-        if converters:
-            return [tuple(row) for row in compiler.apply_converters(rows, converters)]
-        return rows
-
     def converted(self, rows, *, using="default"):
         """Rows of this query read by another statement, as ``rows`` gives them."""
         connection = connections[using]
         compiler, *_rest, converters = self._compiled.get(connection) or self._compile(connection, using)
-        if converters:
-            return [tuple(row) for row in compiler.apply_converters(rows, converters)]
-        return [tuple(row) for row in rows]
+        return [tuple(row) for row in _converted(compiler, converters, rows)]
 
     def sql_and_params(self, *values, using="default"):
         """The statement's SQL and its parameters for these values, for another statement to run it with it."""
@@ -274,6 +263,13 @@ class PreparedQuery:
         with statement_cursor(connection, len(params)) as cursor:
             cursor.execute(sql, params)
             return cursor.rowcount
+
+
+def _converted(compiler, converters, rows):
+    """Rows as the queryset's ``values_list`` gives them: its converters applied (dates, booleans, JSON)."""
+    if converters:
+        return [tuple(row) for row in compiler.apply_converters(rows, converters)]
+    return rows
 
 
 def update_query(queryset, **values):
